@@ -1,0 +1,3 @@
+"""chargegrid: an open-source EV charging platform."""
+
+__version__ = "0.1.0"

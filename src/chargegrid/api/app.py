@@ -1,0 +1,27 @@
+"""The FastAPI application: ``/api/v1``, ``/health``, ``/metrics``, ``/openapi.json``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from chargegrid import __version__
+from chargegrid.api import errors
+from chargegrid.api.routes import chargers, id_tokens, system, transactions
+from chargegrid.platform import Platform
+
+
+def create_app(platform: Platform) -> FastAPI:
+    """Build the HTTP application around a running platform."""
+    app = FastAPI(
+        title="chargegrid",
+        version=__version__,
+        description="Operator API of the chargegrid EV charging platform.",
+    )
+    app.state.platform = platform
+    errors.install(app)
+    api = APIRouter(prefix="/api/v1")
+    for module in (chargers, id_tokens, transactions):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.include_router(system.router)
+    return app

@@ -1,0 +1,82 @@
+"""Request dependencies: the platform, the caller's role, a database connection, paging."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Query, Request
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from chargegrid.domain.services.access import Role, role_of
+from chargegrid.platform import Platform
+
+_RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
+
+
+def get_platform(request: Request) -> Platform:
+    platform: Platform = request.app.state.platform
+    return platform
+
+
+PlatformDep = Annotated[Platform, Depends(get_platform)]
+
+
+async def read_connection(platform: PlatformDep) -> AsyncIterator[AsyncConnection]:
+    async with platform.db.connect() as conn:
+        yield conn
+
+
+async def write_connection(platform: PlatformDep) -> AsyncIterator[AsyncConnection]:
+    async with platform.db.begin() as conn:
+        yield conn
+
+
+ReadConn = Annotated[AsyncConnection, Depends(read_connection)]
+WriteConn = Annotated[AsyncConnection, Depends(write_connection)]
+
+
+async def caller_role(request: Request, platform: PlatformDep) -> Role:
+    """The role of the bearer token; 401 without a valid one."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise HTTPException(
+            401, "missing bearer token", headers={"WWW-Authenticate": 'Bearer realm="chargegrid"'}
+        )
+    async with platform.db.connect() as conn:
+        role = await role_of(conn, token.strip())
+    if role is None:
+        raise HTTPException(
+            401,
+            "invalid bearer token",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    return role
+
+
+def require(minimum: Role) -> Any:
+    """A dependency that allows callers with at least the ``minimum`` role."""
+
+    async def check(role: Annotated[Role, Depends(caller_role)]) -> Role:
+        if _RANK[role] < _RANK[minimum]:
+            raise HTTPException(403, f"this needs the {minimum.value} role")
+        return role
+
+    return Depends(check)
+
+
+@dataclass(frozen=True, slots=True)
+class Paging:
+    limit: int
+    offset: int
+
+
+def paging(
+    limit: Annotated[int, Query(ge=1, le=1000, description="Page size (max 1000).")] = 100,
+    offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
+) -> Paging:
+    return Paging(limit, offset)
+
+
+PagingDep = Annotated[Paging, Depends(paging)]

@@ -1,0 +1,100 @@
+"""/api/v1/chargers"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from chargegrid.api.deps import PagingDep, PlatformDep, ReadConn, WriteConn, require
+from chargegrid.api.schemas import ChargerIn, ChargerOut, MessageOut, PageOut
+from chargegrid.domain.model import RegistrationStatus
+from chargegrid.domain.services import chargers
+from chargegrid.domain.services.access import Role
+from chargegrid.storage.repositories import chargers as charger_repo
+from chargegrid.storage.repositories import messages as message_repo
+
+router = APIRouter(prefix="/chargers", tags=["chargers"])
+
+
+@router.post("", status_code=201, dependencies=[require(Role.OPERATOR)])
+async def register_charger(body: ChargerIn, conn: WriteConn, platform: PlatformDep) -> ChargerOut:
+    """Register a charger so it may connect (HTTP Basic auth with this password)."""
+    charger = await chargers.register(
+        conn,
+        charger_id=body.id,
+        password=body.password,
+        now=platform.clock.now(),
+        security_profile=body.security_profile,
+        registration_status=RegistrationStatus(body.registration_status),
+    )
+    return ChargerOut.of(charger, connected=platform.presence.is_connected(charger.id))
+
+
+@router.get("", dependencies=[require(Role.VIEWER)])
+async def list_chargers(
+    conn: ReadConn,
+    platform: PlatformDep,
+    paging: PagingDep,
+    ocpp_version: Annotated[str | None, Query(description="Only chargers of this version.")] = None,
+) -> PageOut[ChargerOut]:
+    page = await charger_repo.list_page(
+        conn, limit=paging.limit, offset=paging.offset, ocpp_version=ocpp_version
+    )
+    return PageOut(
+        items=[
+            ChargerOut.of(c, connected=platform.presence.is_connected(c.id)) for c in page.items
+        ],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/{charger_id}", dependencies=[require(Role.VIEWER)])
+async def get_charger(charger_id: str, conn: ReadConn, platform: PlatformDep) -> ChargerOut:
+    charger = await chargers.get(conn, charger_id)
+    return ChargerOut.of(charger, connected=platform.presence.is_connected(charger_id))
+
+
+@router.get("/{charger_id}/messages", dependencies=[require(Role.VIEWER)])
+async def list_messages(
+    charger_id: str,
+    conn: ReadConn,
+    paging: PagingDep,
+    action: Annotated[str | None, Query(description="Only messages of this action.")] = None,
+) -> PageOut[MessageOut]:
+    """The OCPP message log of a charger, newest first."""
+    await chargers.get(conn, charger_id)
+    page = await message_repo.list_page(
+        conn, charger_id, limit=paging.limit, offset=paging.offset, action=action
+    )
+    return PageOut(
+        items=[
+            MessageOut(
+                direction=r.direction.value,
+                unique_id=r.unique_id,
+                action=r.action,
+                payload=_json(r.payload),
+                response=None if r.response is None else _json(r.response),
+                error_code=r.error_code,
+                error_description=r.error_description,
+                received_at=r.received_at,
+                answered_at=r.answered_at,
+                latency_ms=r.latency_ms,
+            )
+            for r in page.items
+        ],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+def _json(text: str) -> object:
+    """Stored payloads are JSON; a frame that was not is shown as the text it was."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text

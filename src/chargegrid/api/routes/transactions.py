@@ -1,0 +1,48 @@
+"""/api/v1/transactions"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from chargegrid.api.deps import PagingDep, ReadConn, require
+from chargegrid.api.schemas import PageOut, TransactionOut
+from chargegrid.domain.errors import DomainError, ErrorKind
+from chargegrid.domain.model import TransactionStatus
+from chargegrid.domain.services.access import Role
+from chargegrid.storage.repositories import transactions as repo
+
+router = APIRouter(prefix="/transactions", tags=["transactions"])
+
+
+@router.get("", dependencies=[require(Role.VIEWER)])
+async def list_transactions(
+    conn: ReadConn,
+    paging: PagingDep,
+    charger_id: Annotated[str | None, Query(description="Only this charger's.")] = None,
+    status: Annotated[TransactionStatus | None, Query(description="active or completed")] = None,
+    id_token: Annotated[str | None, Query(description="Only this token's.")] = None,
+) -> PageOut[TransactionOut]:
+    page = await repo.list_page(
+        conn,
+        limit=paging.limit,
+        offset=paging.offset,
+        charger_id=charger_id,
+        status=None if status is None else status.value,
+        id_token=id_token,
+    )
+    return PageOut(
+        items=[TransactionOut.of(t) for t in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/{transaction_pk}", dependencies=[require(Role.VIEWER)])
+async def get_transaction(transaction_pk: int, conn: ReadConn) -> TransactionOut:
+    transaction = await repo.get(conn, transaction_pk)
+    if transaction is None:
+        raise DomainError(ErrorKind.NOT_FOUND, f"transaction {transaction_pk} not found")
+    return TransactionOut.of(transaction)

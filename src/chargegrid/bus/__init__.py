@@ -1,0 +1,1 @@
+"""Presence and commands across nodes: which node holds which charger's socket."""

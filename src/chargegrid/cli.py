@@ -1,0 +1,107 @@
+"""The ``chargegrid`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from chargegrid.config import Settings, load_settings
+
+
+def _uvloop() -> None:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - platforms without uvloop
+        return
+    uvloop.install()
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database-url", help="overrides CHARGEGRID_DATABASE_URL")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chargegrid", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the OCPP gateway and the HTTP API")
+    _common(serve)
+    serve.add_argument("--host", help="overrides CHARGEGRID_HOST")
+    serve.add_argument("--ocpp-port", type=int, help="overrides CHARGEGRID_OCPP_PORT")
+    serve.add_argument("--http-port", type=int, help="overrides CHARGEGRID_HTTP_PORT")
+    serve.add_argument(
+        "--auto-register",
+        action="store_const",
+        const=True,
+        help="accept unknown chargers (overrides CHARGEGRID_AUTO_REGISTER)",
+    )
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="apply pending migrations")
+    _common(upgrade)
+
+    token = commands.add_parser("token", help="API bearer tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="create a token and print it")
+    _common(create)
+    create.add_argument("--role", choices=["admin", "operator", "viewer"], required=True)
+    create.add_argument("--name", help="what the token is for")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = load_settings(
+        database_url=args.database_url,
+        host=getattr(args, "host", None),
+        ocpp_port=getattr(args, "ocpp_port", None),
+        http_port=getattr(args, "http_port", None),
+        auto_register=getattr(args, "auto_register", None),
+    )
+    if args.command == "serve":
+        return _serve(settings)
+    if args.command == "db":
+        return asyncio.run(_db_upgrade(settings))
+    return asyncio.run(_token_create(settings, args.role, args.name))
+
+
+def _serve(settings: Settings) -> int:
+    from chargegrid.runtime import configure_logging, serve
+
+    configure_logging(settings.log_level)
+    _uvloop()
+    asyncio.run(serve(settings))
+    return 0
+
+
+async def _db_upgrade(settings: Settings) -> int:
+    from chargegrid.storage.engine import normalize_url
+    from chargegrid.storage.migrate import upgrade
+
+    await upgrade(normalize_url(settings.database_url))
+    print("database is up to date")
+    return 0
+
+
+async def _token_create(settings: Settings, role: str, name: str | None) -> int:
+    from chargegrid.domain.clock import SystemClock
+    from chargegrid.domain.services.access import Role, create_token
+    from chargegrid.storage.engine import Database
+    from chargegrid.storage.migrate import upgrade
+
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db.url)
+        async with db.begin() as conn:
+            token = await create_token(conn, role=Role(role), now=SystemClock().now(), name=name)
+    finally:
+        await db.dispose()
+    print(token)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

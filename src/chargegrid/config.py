@@ -1,0 +1,76 @@
+"""Settings: every ``CHARGEGRID_*`` variable, in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{Path('var') / 'chargegrid.db'}"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration, read from ``CHARGEGRID_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="CHARGEGRID_", extra="ignore")
+
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="SQLAlchemy or plain database URL (sqlite:///..., postgresql://...).",
+    )
+    host: str = Field("127.0.0.1", description="Address both servers listen on.")
+    ocpp_port: int = Field(9000, ge=0, le=65535, description="Charger WebSocket port (ws).")
+    http_port: int = Field(8080, ge=0, le=65535, description="REST API port.")
+
+    auto_register: bool = Field(
+        False, description="Accept unknown charger ids and register them on first connection."
+    )
+    auto_register_status: Literal["Accepted", "Pending", "Rejected"] = Field(
+        "Accepted", description="Boot registration status given to auto-registered chargers."
+    )
+    heartbeat_interval: int = Field(
+        300, ge=1, description="Heartbeat interval (s) sent in an accepted BootNotification."
+    )
+    boot_retry_interval: int = Field(
+        60, ge=1, description="Interval (s) after which a Pending/Rejected charger boots again."
+    )
+
+    ocpp_max_frame_bytes: int = Field(
+        262_144,
+        ge=1024,
+        description="Largest OCPP frame answered normally; larger ones get a CALLERROR. "
+        "Frames above four times this close the connection (WebSocket 1009).",
+    )
+    ocpp_ping_interval: float = Field(
+        60.0, ge=0, description="WebSocket ping interval (s); 0 disables server pings."
+    )
+    ocpp_ping_timeout: float = Field(
+        30.0, ge=0, description="Seconds to wait for a pong before closing the connection."
+    )
+    ocpp_call_timeout: float = Field(
+        30.0, gt=0, description="Seconds to wait for a charger's answer to a CSMS CALL."
+    )
+    ocpp_replay_window: int = Field(
+        86_400,
+        ge=0,
+        description="Seconds during which a repeated CALL (same charger, message id, action "
+        "and payload) is answered from the stored reply instead of processed again.",
+    )
+    auth_failure_limit: int = Field(
+        10, ge=1, description="Failed charger logins per address and window before refusal."
+    )
+    auth_failure_window: float = Field(
+        60.0, gt=0, description="Window (s) for counting failed charger logins."
+    )
+    shutdown_grace: float = Field(
+        10.0, ge=0, description="Seconds given to open connections to finish on shutdown."
+    )
+    log_level: str = Field("INFO", description="Python logging level.")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; non-``None`` overrides (CLI flags) win."""
+    values = {key: value for key, value in overrides.items() if value is not None}
+    return Settings(**values)  # type: ignore[arg-type]

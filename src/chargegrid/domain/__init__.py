@@ -1,0 +1,1 @@
+"""Version-neutral EV charging logic: chargers, EVSEs, transactions, authorization."""

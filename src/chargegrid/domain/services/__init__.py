@@ -1,0 +1,1 @@
+"""Domain services: each takes a database connection inside the caller's transaction."""

@@ -1,0 +1,39 @@
+"""Authorization: may this id token charge now?"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from chargegrid.domain.model import Authorization, AuthorizationStatus, IdTokenStatus
+from chargegrid.storage.repositories import id_tokens, transactions
+
+
+async def authorize(
+    conn: AsyncConnection,
+    id_token: str,
+    now: datetime,
+    *,
+    transaction_pk: int | None = None,
+    allow_concurrent: bool = False,
+) -> Authorization:
+    """Decide from the stored token: unknown is Invalid, a past expiry is Expired.
+
+    An accepted token already in another active transaction is ``ConcurrentTx``
+    unless ``allow_concurrent``; ``transaction_pk`` is the transaction being
+    asked about, which never counts against itself.
+    """
+    token = await id_tokens.get(conn, id_token)
+    if token is None:
+        return Authorization(AuthorizationStatus.INVALID)
+    expired = token.expires_at is not None and token.expires_at <= now
+    if token.status is IdTokenStatus.ACCEPTED and expired:
+        status = AuthorizationStatus.EXPIRED
+    else:
+        status = AuthorizationStatus(token.status.value)
+    if status is AuthorizationStatus.ACCEPTED and not allow_concurrent:
+        busy = await transactions.active_for_token(conn, id_token, exclude=transaction_pk)
+        if busy is not None:
+            status = AuthorizationStatus.CONCURRENT_TX
+    return Authorization(status, token.expires_at, token.group_id)

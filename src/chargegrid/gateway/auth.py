@@ -1,0 +1,196 @@
+"""Who may connect: charger identity from the path, Basic auth, rate limiting."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from collections import deque
+from dataclasses import dataclass
+from enum import StrEnum
+from http import HTTPStatus
+from urllib.parse import unquote
+
+from chargegrid.config import Settings
+from chargegrid.domain.clock import Clock
+from chargegrid.domain.errors import DomainError
+from chargegrid.domain.model import RegistrationStatus
+from chargegrid.domain.passwords import MAX_LENGTH, MIN_LENGTH, VerifiedPasswords
+from chargegrid.domain.services import chargers
+from chargegrid.storage.engine import Database
+from chargegrid.storage.repositories.chargers import get_credentials
+
+PATH_PREFIX = "/ocpp/"
+
+
+class RefusalReason(StrEnum):
+    """Why a connection was refused before the WebSocket upgrade."""
+
+    BAD_PATH = "bad_path"
+    UNKNOWN_CHARGER = "unknown_charger"
+    NO_SUBPROTOCOL = "no_subprotocol"
+    NO_CREDENTIALS = "no_credentials"
+    USERNAME_MISMATCH = "username_mismatch"
+    WRONG_PASSWORD = "wrong_password"
+    INSECURE_TRANSPORT = "insecure_transport"
+    RATE_LIMITED = "rate_limited"
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """An HTTP answer that refuses the upgrade."""
+
+    status: HTTPStatus
+    reason: RefusalReason
+    message: str
+
+
+def charger_id_from_path(path: str) -> str | None:
+    """The charger id of ``/ocpp/{charger_id}`` (percent-decoded), or None."""
+    path = path.split("?", 1)[0]
+    if not path.startswith(PATH_PREFIX):
+        return None
+    charger_id = unquote(path[len(PATH_PREFIX) :])
+    try:
+        chargers.check_charger_id(charger_id)
+    except DomainError:
+        return None
+    return charger_id
+
+
+def parse_basic_auth(header: str | None) -> tuple[str, str] | None:
+    """(username, password) from an ``Authorization: Basic`` header, or None."""
+    if header is None:
+        return None
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    username, colon, password = decoded.partition(":")
+    return (username, password) if colon else None
+
+
+class FailureLimiter:
+    """Counts failed logins per remote address in a sliding window."""
+
+    def __init__(self, limit: int, window_s: float) -> None:
+        self._limit = limit
+        self._window = window_s
+        self._failures: dict[str, deque[float]] = {}
+
+    def blocked(self, address: str) -> bool:
+        failures = self._failures.get(address)
+        if not failures:
+            return False
+        horizon = time.monotonic() - self._window
+        while failures and failures[0] < horizon:
+            failures.popleft()
+        if not failures:
+            del self._failures[address]
+            return False
+        return len(failures) >= self._limit
+
+    def fail(self, address: str) -> None:
+        self._failures.setdefault(address, deque()).append(time.monotonic())
+
+
+class ChargerAuthenticator:
+    """Decides, before the upgrade, whether a charger may connect (security profile 1)."""
+
+    def __init__(self, db: Database, settings: Settings, clock: Clock) -> None:
+        self._db = db
+        self._settings = settings
+        self._clock = clock
+        self._passwords = VerifiedPasswords()
+        self._limiter = FailureLimiter(settings.auth_failure_limit, settings.auth_failure_window)
+
+    async def check(
+        self, charger_id: str, authorization: str | None, address: str, *, secure: bool
+    ) -> Refusal | None:
+        """None when the charger may connect, else the refusal to send."""
+        if self._limiter.blocked(address):
+            return Refusal(
+                HTTPStatus.TOO_MANY_REQUESTS,
+                RefusalReason.RATE_LIMITED,
+                "too many failed logins from this address; try again later",
+            )
+        refusal = await self._check(charger_id, parse_basic_auth(authorization), secure=secure)
+        if refusal is not None and refusal.reason is not RefusalReason.INSECURE_TRANSPORT:
+            self._limiter.fail(address)
+        return refusal
+
+    async def _check(
+        self, charger_id: str, basic: tuple[str, str] | None, *, secure: bool
+    ) -> Refusal | None:
+        async with self._db.connect() as conn:
+            credentials = await get_credentials(conn, charger_id)
+        if credentials is None:
+            if not self._settings.auto_register:
+                return Refusal(
+                    HTTPStatus.NOT_FOUND,
+                    RefusalReason.UNKNOWN_CHARGER,
+                    f"unknown charger {charger_id!r}",
+                )
+            return await self._register(charger_id, basic, secure=secure)
+        profile = credentials.security_profile
+        if profile >= 2 and not secure:
+            return Refusal(
+                HTTPStatus.FORBIDDEN,
+                RefusalReason.INSECURE_TRANSPORT,
+                f"charger {charger_id!r} uses security profile {profile}: connect over TLS",
+            )
+        if profile == 0 or credentials.password_hash is None:
+            return None
+        if basic is None:
+            return Refusal(
+                HTTPStatus.UNAUTHORIZED,
+                RefusalReason.NO_CREDENTIALS,
+                "HTTP Basic authentication required",
+            )
+        username, password = basic
+        if username != charger_id:
+            return Refusal(
+                HTTPStatus.UNAUTHORIZED,
+                RefusalReason.USERNAME_MISMATCH,
+                "Basic auth username must equal the charger id in the path",
+            )
+        if not self._passwords.verify(password, credentials.password_hash):
+            return Refusal(HTTPStatus.UNAUTHORIZED, RefusalReason.WRONG_PASSWORD, "wrong password")
+        return None
+
+    async def _register(
+        self, charger_id: str, basic: tuple[str, str] | None, *, secure: bool
+    ) -> Refusal | None:
+        """Auto-registration: the first password presented becomes the charger's password."""
+        password = None
+        if basic is not None:
+            username, password = basic
+            if username != charger_id:
+                return Refusal(
+                    HTTPStatus.UNAUTHORIZED,
+                    RefusalReason.USERNAME_MISMATCH,
+                    "Basic auth username must equal the charger id in the path",
+                )
+            if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
+                return Refusal(
+                    HTTPStatus.UNAUTHORIZED,
+                    RefusalReason.WRONG_PASSWORD,
+                    f"password must be {MIN_LENGTH}-{MAX_LENGTH} characters",
+                )
+        try:
+            async with self._db.begin() as conn:
+                await chargers.register(
+                    conn,
+                    charger_id=charger_id,
+                    password=password,
+                    now=self._clock.now(),
+                    security_profile=0 if password is None else 1,
+                    registration_status=RegistrationStatus(self._settings.auto_register_status),
+                )
+        except DomainError:
+            # Registered concurrently by another connection: check against that.
+            return await self._check(charger_id, basic, secure=secure)
+        return None

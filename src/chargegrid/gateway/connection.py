@@ -1,0 +1,198 @@
+"""One charger connection: ordered inbound CALLs, correlated outbound CALLs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any, Protocol
+
+import msgspec
+
+from chargegrid.domain.ids import new_id
+from chargegrid.ocpp.protocol import (
+    ErrorReply,
+    IncomingCall,
+    IncomingError,
+    IncomingResult,
+    OcppProtocol,
+    Unanswerable,
+)
+from chargegrid.ocpp.rpc import encode_payload
+from chargegrid.ocpp.versions import OcppVersion
+
+logger = logging.getLogger(__name__)
+
+
+class MessageSink(Protocol):
+    """Where a connection sends what it receives and records what it sends."""
+
+    async def handle_inbound(
+        self, connection: ChargerConnection, item: IncomingCall | ErrorReply
+    ) -> bytes:
+        """Process a CALL (or a bad frame) and return the frame to answer with."""
+        ...
+
+    async def record_outbound(
+        self,
+        connection: ChargerConnection,
+        action: str,
+        unique_id: str,
+        payload: bytes,
+        answer: IncomingResult | IncomingError | None,
+        latency_s: float,
+    ) -> None:
+        """Record a CALL sent to the charger and its answer (None: no answer)."""
+        ...
+
+
+class Transport(Protocol):
+    """The part of a WebSocket connection this class uses."""
+
+    async def send(self, message: str | bytes) -> None: ...
+
+    async def close(self, code: int = 1000, reason: str = "") -> None: ...
+
+    async def recv(self) -> str | bytes: ...
+
+
+class CallTimeout(Exception):
+    """The charger did not answer a CALL in time."""
+
+
+class ChargerUnavailable(Exception):
+    """The connection closed before the charger answered."""
+
+
+class CallRejected(Exception):
+    """The charger answered a CALL with a CALLERROR."""
+
+    def __init__(self, error: IncomingError) -> None:
+        super().__init__(f"{error.code}: {error.description}")
+        self.error = error
+
+
+class ChargerConnection:
+    """Reads frames; CALLs are handled strictly one after another, in arrival order.
+
+    Answers to our own CALLs are routed as soon as they arrive, even while an inbound
+    CALL is being processed. At most one CALL of ours is outstanding at a time, as
+    OCPP-J requires.
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        charger_id: str,
+        version: OcppVersion,
+        protocol: OcppProtocol,
+        sink: MessageSink,
+        call_timeout: float,
+    ) -> None:
+        self.transport = transport
+        self.charger_id = charger_id
+        self.version = version
+        self.protocol = protocol
+        self._sink = sink
+        self._call_timeout = call_timeout
+        self._inbound: asyncio.Queue[IncomingCall | ErrorReply | None] = asyncio.Queue()
+        self._call_lock = asyncio.Lock()
+        self._pending: tuple[str, asyncio.Future[IncomingResult | IncomingError]] | None = None
+        self._closed = asyncio.Event()
+
+    async def run(self) -> None:
+        """Serve until the socket closes; the queued CALLs still get processed."""
+        worker = asyncio.create_task(self._process_inbound())
+        try:
+            while True:
+                try:
+                    data = await self.transport.recv()
+                except Exception:  # the socket closed (normally or not)
+                    break
+                self._route(self.protocol.receive(data))
+        finally:
+            self._closed.set()
+            self._fail_pending()
+            await self._inbound.put(None)
+            await worker
+
+    def _route(self, event: object) -> None:
+        if isinstance(event, IncomingCall | ErrorReply):
+            self._inbound.put_nowait(event)
+        elif isinstance(event, IncomingResult | IncomingError):
+            pending = self._pending
+            if pending is not None and pending[0] == event.unique_id and not pending[1].done():
+                pending[1].set_result(event)
+            else:
+                logger.warning(
+                    "charger %s answered unknown or late message id %r",
+                    self.charger_id,
+                    event.unique_id,
+                )
+        elif isinstance(event, Unanswerable):
+            logger.warning("charger %s sent an unusable frame: %s", self.charger_id, event.reason)
+
+    async def _process_inbound(self) -> None:
+        while (item := await self._inbound.get()) is not None:
+            try:
+                reply = await self._sink.handle_inbound(self, item)
+            except Exception:
+                logger.exception("handling a frame from charger %s failed", self.charger_id)
+                continue
+            if self._closed.is_set():
+                continue  # the charger will repeat the CALL; the stored reply is ready
+            with contextlib.suppress(Exception):
+                await self.transport.send(reply)
+
+    async def call(self, action: str, request: msgspec.Struct) -> Any:
+        """Send a CALL and return the decoded response; one outstanding CALL at a time."""
+        async with self._call_lock:
+            if self._closed.is_set():
+                raise ChargerUnavailable(f"charger {self.charger_id} is not connected")
+            unique_id = new_id()
+            frame = self.protocol.call_frame(unique_id, action, request)
+            payload = encode_payload(request)
+            future: asyncio.Future[IncomingResult | IncomingError] = (
+                asyncio.get_running_loop().create_future()
+            )
+            self._pending = (unique_id, future)
+            started = time.perf_counter()
+            answer: IncomingResult | IncomingError | None = None
+            try:
+                await self.transport.send(frame)
+                answer = await asyncio.wait_for(future, self._call_timeout)
+            except TimeoutError:
+                raise CallTimeout(f"no answer to {action} within {self._call_timeout}s") from None
+            finally:
+                self._pending = None
+                await self._record(action, unique_id, payload, answer, started)
+            if isinstance(answer, IncomingError):
+                raise CallRejected(answer)
+            return self.protocol.decode_response(action, answer.payload)
+
+    async def _record(
+        self,
+        action: str,
+        unique_id: str,
+        payload: bytes,
+        answer: IncomingResult | IncomingError | None,
+        started: float,
+    ) -> None:
+        latency = time.perf_counter() - started
+        try:
+            await self._sink.record_outbound(self, action, unique_id, payload, answer, latency)
+        except Exception:
+            logger.exception("recording %s to charger %s failed", action, self.charger_id)
+
+    def _fail_pending(self) -> None:
+        if self._pending is not None and not self._pending[1].done():
+            self._pending[1].set_exception(
+                ChargerUnavailable(f"charger {self.charger_id} disconnected")
+            )
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close the socket; the read loop then ends."""
+        with contextlib.suppress(Exception):
+            await self.transport.close(code, reason)

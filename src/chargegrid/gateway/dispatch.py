@@ -1,0 +1,195 @@
+"""From an inbound CALL to its reply: commit first, answer second, exactly once."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta
+
+from chargegrid.config import Settings
+from chargegrid.domain.clock import Clock
+from chargegrid.domain.errors import DomainError
+from chargegrid.domain.errors import ErrorKind as DomainErrorKind
+from chargegrid.domain.model import Direction, MessageRecord
+from chargegrid.domain.services import messages
+from chargegrid.gateway.connection import ChargerConnection
+from chargegrid.gateway.handlers import HandlerContext, handlers_for
+from chargegrid.metrics import Metrics
+from chargegrid.ocpp.protocol import ErrorReply, IncomingCall, IncomingError, IncomingResult
+from chargegrid.ocpp.rpc import ErrorKind, RpcError, encode_payload, encode_result, error_code
+from chargegrid.storage.engine import Database
+
+logger = logging.getLogger(__name__)
+
+# Answers that carry the current time are never replayed from the log: their side
+# effects are idempotent, and a stale clock would mislead the charger.
+FRESH_ANSWERS = frozenset({"BootNotification", "Heartbeat"})
+
+_DOMAIN_TO_RPC = {
+    DomainErrorKind.NOT_FOUND: ErrorKind.PROPERTY_CONSTRAINT_VIOLATION,
+    DomainErrorKind.INVALID: ErrorKind.PROPERTY_CONSTRAINT_VIOLATION,
+    DomainErrorKind.CONFLICT: ErrorKind.GENERIC_ERROR,
+    DomainErrorKind.FORBIDDEN: ErrorKind.SECURITY_ERROR,
+}
+
+
+def rpc_error_of(error: Exception) -> RpcError:
+    """The one mapping from any failure while handling a CALL to a CALLERROR."""
+    if isinstance(error, RpcError):
+        return error
+    if isinstance(error, DomainError):
+        return RpcError(_DOMAIN_TO_RPC[error.kind], error.message, {})
+    return RpcError(ErrorKind.INTERNAL_ERROR, "internal error while processing the call", {})
+
+
+class Dispatcher:
+    """Handles CALLs from chargers and records every message in the log."""
+
+    def __init__(self, db: Database, settings: Settings, clock: Clock, metrics: Metrics) -> None:
+        self._db = db
+        self._settings = settings
+        self._clock = clock
+        self._metrics = metrics
+
+    async def handle_inbound(
+        self, connection: ChargerConnection, item: IncomingCall | ErrorReply
+    ) -> bytes:
+        started = time.perf_counter()
+        received_at = self._clock.now()
+        if isinstance(item, ErrorReply):
+            await self._record_error(
+                connection, item.unique_id, item.action, b"", item.error, received_at, started
+            )
+            return item.frame
+        try:
+            reply, result = await self._answer(connection, item, received_at, started)
+        except Exception as failure:
+            if not isinstance(failure, RpcError | DomainError):
+                logger.exception("%s from charger %s failed", item.action, connection.charger_id)
+            error = rpc_error_of(failure)
+            await self._record_error(
+                connection,
+                item.unique_id,
+                item.action,
+                item.raw_payload,
+                error,
+                received_at,
+                started,
+            )
+            return connection.protocol.error_frame(item.unique_id, error)
+        self._observe(item.action, result, started)
+        return reply
+
+    async def _answer(
+        self,
+        connection: ChargerConnection,
+        call: IncomingCall,
+        received_at: datetime,
+        started: float,
+    ) -> tuple[bytes, str]:
+        handler = handlers_for(connection.version).get(call.action)
+        if handler is None:
+            raise RpcError(
+                ErrorKind.NOT_SUPPORTED, f"{call.action} is not supported by this system", {}
+            )
+        payload = call.raw_payload.decode()
+        now = received_at
+        async with self._db.begin() as conn:
+            if call.action not in FRESH_ANSWERS:
+                stored = await messages.stored_reply(
+                    conn,
+                    charger_id=connection.charger_id,
+                    unique_id=call.unique_id,
+                    action=call.action,
+                    payload=payload,
+                    now=now,
+                    window_s=self._settings.ocpp_replay_window,
+                )
+                if stored is not None:
+                    return encode_result(call.unique_id, stored.encode()), "replayed"
+            context = HandlerContext(
+                conn, connection.charger_id, connection.version, now, self._settings
+            )
+            response = encode_payload(await handler(context, call.request))
+            await messages.record(
+                conn,
+                MessageRecord(
+                    charger_id=connection.charger_id,
+                    direction=Direction.INBOUND,
+                    unique_id=call.unique_id,
+                    action=call.action,
+                    payload=payload,
+                    received_at=now,
+                    response=response.decode(),
+                    answered_at=self._clock.now(),
+                    latency_ms=(time.perf_counter() - started) * 1000,
+                ),
+            )
+        return encode_result(call.unique_id, response), "ok"
+
+    async def _record_error(
+        self,
+        connection: ChargerConnection,
+        unique_id: str,
+        action: str | None,
+        payload: bytes,
+        error: RpcError,
+        received_at: datetime,
+        started: float,
+    ) -> None:
+        code = error_code(connection.version, error.kind)
+        self._observe(action or "?", code, started)
+        try:
+            async with self._db.begin() as conn:
+                await messages.record(
+                    conn,
+                    MessageRecord(
+                        charger_id=connection.charger_id,
+                        direction=Direction.INBOUND,
+                        unique_id=unique_id[:36],
+                        action=action,
+                        payload=payload.decode(errors="replace"),
+                        received_at=received_at,
+                        error_code=code,
+                        error_description=error.description,
+                        answered_at=self._clock.now(),
+                        latency_ms=(time.perf_counter() - started) * 1000,
+                    ),
+                )
+        except Exception:
+            logger.exception("could not log a CALLERROR for charger %s", connection.charger_id)
+
+    async def record_outbound(
+        self,
+        connection: ChargerConnection,
+        action: str,
+        unique_id: str,
+        payload: bytes,
+        answer: IncomingResult | IncomingError | None,
+        latency_s: float,
+    ) -> None:
+        now = self._clock.now()
+        sent_at = now - timedelta(seconds=latency_s)
+        record = MessageRecord(
+            charger_id=connection.charger_id,
+            direction=Direction.OUTBOUND,
+            unique_id=unique_id,
+            action=action,
+            payload=payload.decode(),
+            received_at=sent_at,
+            response=answer.payload.decode() if isinstance(answer, IncomingResult) else None,
+            error_code=answer.code if isinstance(answer, IncomingError) else None,
+            error_description=(
+                answer.description if isinstance(answer, IncomingError) else "no answer"
+            )
+            if not isinstance(answer, IncomingResult)
+            else None,
+            answered_at=now if answer is not None else None,
+            latency_ms=latency_s * 1000 if answer is not None else None,
+        )
+        async with self._db.begin() as conn:
+            await messages.record(conn, record)
+
+    def _observe(self, action: str, result: str, started: float) -> None:
+        self._metrics.calls.labels(action=action, result=result).inc()
+        self._metrics.reply_latency.labels(action=action).observe(time.perf_counter() - started)

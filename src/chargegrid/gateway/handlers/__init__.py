@@ -1,0 +1,36 @@
+"""Per-version handlers: translate each OCPP message into domain service calls."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from chargegrid.config import Settings
+from chargegrid.ocpp.versions import OcppVersion
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerContext:
+    """What a handler gets besides the request: the open transaction and who is asking."""
+
+    conn: AsyncConnection
+    charger_id: str
+    version: OcppVersion
+    now: datetime
+    settings: Settings
+
+
+Handler = Callable[[HandlerContext, Any], Awaitable[Any]]
+
+
+def handlers_for(version: OcppVersion) -> Mapping[str, Handler]:
+    """The handler of every charger-initiated action of ``version``."""
+    if version is OcppVersion.V16:
+        from chargegrid.gateway.handlers import v16
+
+        return v16.HANDLERS
+    return {}

@@ -1,0 +1,226 @@
+"""The charger WebSocket server: handshake checks, connection registry, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from http import HTTPStatus
+
+import msgspec
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
+
+from chargegrid.config import Settings
+from chargegrid.domain.clock import Clock
+from chargegrid.domain.services import chargers
+from chargegrid.gateway.auth import (
+    ChargerAuthenticator,
+    Refusal,
+    RefusalReason,
+    charger_id_from_path,
+)
+from chargegrid.gateway.connection import ChargerConnection, ChargerUnavailable
+from chargegrid.gateway.dispatch import Dispatcher
+from chargegrid.metrics import Metrics
+from chargegrid.ocpp.protocol import OcppProtocol
+from chargegrid.ocpp.versions import OcppVersion
+from chargegrid.storage.engine import Database
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED_VERSIONS: tuple[OcppVersion, ...] = (OcppVersion.V16,)
+REPLACED = 4000  # private-use close code: a newer connection of the same charger took over
+
+
+def offered_subprotocols(request: Request) -> list[str]:
+    """The subprotocols a client offers, in its order of preference."""
+    return [
+        name.strip()
+        for header in request.headers.get_all("Sec-WebSocket-Protocol")
+        for name in header.split(",")
+        if name.strip()
+    ]
+
+
+def choose_version(offered: Sequence[str]) -> OcppVersion | None:
+    """The client's most preferred subprotocol that this server speaks."""
+    for name in offered:
+        version = OcppVersion.from_subprotocol(name)
+        if version in SUPPORTED_VERSIONS:
+            return version
+    return None
+
+
+class GatewayServer:
+    """Accepts chargers at ``/ocpp/{charger_id}`` and keeps one connection per charger."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        clock: Clock,
+        metrics: Metrics,
+    ) -> None:
+        self._db = db
+        self._settings = settings
+        self._clock = clock
+        self._metrics = metrics
+        self._dispatcher = Dispatcher(db, settings, clock, metrics)
+        self._authenticator = ChargerAuthenticator(db, settings, clock)
+        self._connections: dict[str, ChargerConnection] = {}
+        self._server: Server | None = None
+
+    # Presence -----------------------------------------------------------------------
+
+    def is_connected(self, charger_id: str) -> bool:
+        return charger_id in self._connections
+
+    def version_of(self, charger_id: str) -> str | None:
+        connection = self._connections.get(charger_id)
+        return None if connection is None else connection.version.value
+
+    def connected_by_version(self) -> dict[str, int]:
+        return dict(Counter(c.version.value for c in self._connections.values()))
+
+    # Commands -----------------------------------------------------------------------
+
+    async def call(self, charger_id: str, action: str, request: msgspec.Struct) -> object:
+        """Send a CALL to a connected charger and return its decoded answer."""
+        connection = self._connections.get(charger_id)
+        if connection is None:
+            raise ChargerUnavailable(f"charger {charger_id} is not connected")
+        return await connection.call(action, request)
+
+    # Life cycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        settings = self._settings
+        self._server = await serve(
+            self._serve_connection,
+            settings.host,
+            settings.ocpp_port,
+            process_request=self._process_request,
+            select_subprotocol=self._select_subprotocol,
+            compression=None,
+            max_size=settings.ocpp_max_frame_bytes * 4,
+            ping_interval=settings.ocpp_ping_interval or None,
+            ping_timeout=settings.ocpp_ping_timeout or None,
+            server_header="chargegrid",
+        )
+
+    @property
+    def port(self) -> int:
+        """The port actually listened on (useful when configured as 0)."""
+        assert self._server is not None
+        return int(next(iter(self._server.sockets)).getsockname()[1])
+
+    async def stop(self) -> None:
+        """Stop accepting, close every connection (1001 going away) and wait."""
+        if self._server is None:
+            return
+        self._server.close(close_connections=True)
+        try:
+            await asyncio.wait_for(self._server.wait_closed(), self._settings.shutdown_grace)
+        except TimeoutError:
+            logger.warning("some charger connections did not close in time")
+
+    # Handshake ----------------------------------------------------------------------
+
+    async def _process_request(self, ws: ServerConnection, request: Request) -> Response | None:
+        charger_id = charger_id_from_path(request.path)
+        if charger_id is None:
+            return self._refuse(
+                ws,
+                Refusal(
+                    HTTPStatus.NOT_FOUND,
+                    RefusalReason.BAD_PATH,
+                    "connect to /ocpp/{charger_id} (1-48 characters of letters, digits, ._~*@+|=-)",
+                ),
+            )
+        offered = offered_subprotocols(request)
+        if choose_version(offered) is None:
+            supported = ", ".join(v.subprotocol for v in SUPPORTED_VERSIONS)
+            what = f"unsupported subprotocol {', '.join(offered)}" if offered else "no subprotocol"
+            return self._refuse(
+                ws,
+                Refusal(
+                    HTTPStatus.BAD_REQUEST,
+                    RefusalReason.NO_SUBPROTOCOL,
+                    f"{what} offered; this server speaks {supported}",
+                ),
+            )
+        address = ws.remote_address[0] if ws.remote_address else "?"
+        refusal = await self._authenticator.check(
+            charger_id, request.headers.get("Authorization"), str(address), secure=False
+        )
+        if refusal is not None:
+            logger.warning("refused charger %s from %s: %s", charger_id, address, refusal.message)
+            return self._refuse(ws, refusal)
+        return None
+
+    def _refuse(self, ws: ServerConnection, refusal: Refusal) -> Response:
+        self._metrics.refused_connections.labels(reason=refusal.reason.value).inc()
+        response = ws.respond(refusal.status, refusal.message + "\n")
+        if refusal.status is HTTPStatus.UNAUTHORIZED:
+            response.headers["WWW-Authenticate"] = 'Basic realm="chargegrid", charset="UTF-8"'
+        return response
+
+    def _select_subprotocol(
+        self, ws: ServerConnection, subprotocols: Sequence[Subprotocol]
+    ) -> Subprotocol | None:
+        version = choose_version(subprotocols)
+        return None if version is None else Subprotocol(version.subprotocol)
+
+    # Connections --------------------------------------------------------------------
+
+    async def _serve_connection(self, ws: ServerConnection) -> None:
+        assert ws.request is not None and ws.subprotocol is not None
+        charger_id = charger_id_from_path(ws.request.path)
+        version = OcppVersion.from_subprotocol(ws.subprotocol)
+        assert charger_id is not None and version is not None
+        connection = ChargerConnection(
+            ws,
+            charger_id=charger_id,
+            version=version,
+            protocol=OcppProtocol(version, max_frame_bytes=self._settings.ocpp_max_frame_bytes),
+            sink=self._dispatcher,
+            call_timeout=self._settings.ocpp_call_timeout,
+        )
+        previous = self._connections.get(charger_id)
+        self._connections[charger_id] = connection
+        if previous is not None:
+            logger.warning(
+                "charger %s connected again from %s; closing its previous connection",
+                charger_id,
+                ws.remote_address,
+            )
+            self._metrics.replaced_connections.inc()
+            await previous.close(REPLACED, "replaced by a new connection of this charger")
+        gauge = self._metrics.connected_chargers.labels(version=version.value)
+        gauge.inc()
+        logger.info("charger %s connected (OCPP %s)", charger_id, version.value)
+        try:
+            await self._mark(charger_id, connected=True, version=version)
+            await connection.run()
+        finally:
+            gauge.dec()
+            if self._connections.get(charger_id) is connection:
+                del self._connections[charger_id]
+                await self._mark(charger_id, connected=False, version=version)
+            logger.info("charger %s disconnected", charger_id)
+
+    async def _mark(self, charger_id: str, *, connected: bool, version: OcppVersion) -> None:
+        try:
+            async with self._db.begin() as conn:
+                now = self._clock.now()
+                if connected:
+                    await chargers.mark_connected(
+                        conn, charger_id, ocpp_version=version.value, now=now
+                    )
+                else:
+                    await chargers.mark_disconnected(conn, charger_id, now)
+        except Exception:
+            logger.exception("could not record the connection state of charger %s", charger_id)

@@ -1,0 +1,47 @@
+"""Prometheus metrics of one running platform (own registry, so tests can run several)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+
+class Metrics:
+    """The platform's counters, gauges and histograms."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.connected_chargers = Gauge(
+            "chargegrid_connected_chargers",
+            "Chargers with an open OCPP connection, by OCPP version.",
+            ["version"],
+            registry=self.registry,
+        )
+        self.calls = Counter(
+            "chargegrid_ocpp_calls",
+            "OCPP CALLs received from chargers, by action and result "
+            "(ok, replayed or the CALLERROR code).",
+            ["action", "result"],
+            registry=self.registry,
+        )
+        self.reply_latency = Histogram(
+            "chargegrid_ocpp_reply_seconds",
+            "Time from receiving a charger's CALL to sending the reply.",
+            ["action"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=self.registry,
+        )
+        self.refused_connections = Counter(
+            "chargegrid_refused_connections",
+            "Charger connections refused at the handshake, by reason.",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.replaced_connections = Counter(
+            "chargegrid_replaced_connections",
+            "Charger connections closed because the same charger connected again.",
+            registry=self.registry,
+        )
+
+    def render(self) -> bytes:
+        """The metrics in Prometheus text exposition format."""
+        return generate_latest(self.registry)

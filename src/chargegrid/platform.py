@@ -1,0 +1,22 @@
+"""The running platform's shared parts, handed to every front end (API, gateway)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chargegrid.bus.presence import Presence
+from chargegrid.config import Settings
+from chargegrid.domain.clock import Clock
+from chargegrid.metrics import Metrics
+from chargegrid.storage.engine import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    """Settings, clock, database, metrics and charger presence of one process."""
+
+    settings: Settings
+    clock: Clock
+    db: Database
+    metrics: Metrics
+    presence: Presence

@@ -1,0 +1,82 @@
+"""``chargegrid serve``: the charger gateway and the HTTP API in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+
+import uvicorn
+
+from chargegrid.api.app import create_app
+from chargegrid.config import Settings
+from chargegrid.domain.clock import SystemClock
+from chargegrid.gateway.server import GatewayServer
+from chargegrid.metrics import Metrics
+from chargegrid.platform import Platform
+from chargegrid.storage.engine import Database
+from chargegrid.storage.migrate import upgrade
+
+logger = logging.getLogger("chargegrid")
+
+
+class _HttpServer(uvicorn.Server):
+    """uvicorn without its own signal handling: shutdown is ours to order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Migrate, start both servers, and run until ``stop`` is set or SIGINT/SIGTERM."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+
+    db = Database(settings.database_url)
+    await upgrade(db.url)
+    metrics = Metrics()
+    clock = SystemClock()
+    gateway = GatewayServer(db, settings, clock, metrics)
+    platform = Platform(settings, clock, db, metrics, presence=gateway)
+    http = _HttpServer(
+        uvicorn.Config(
+            create_app(platform),
+            host=settings.host,
+            port=settings.http_port,
+            log_level=settings.log_level.lower(),
+            access_log=False,
+            lifespan="off",
+        )
+    )
+    await gateway.start()
+    http_task = asyncio.create_task(http.serve())
+    logger.info(
+        "chargegrid ready: chargers ws://%s:%d/ocpp/{charger_id}, API http://%s:%d/api/v1",
+        settings.host,
+        gateway.port,
+        settings.host,
+        settings.http_port,
+    )
+    try:
+        await asyncio.wait(
+            [http_task, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        logger.info("shutting down")
+        await gateway.stop()
+        http.should_exit = True
+        await http_task
+        await db.dispose()
+        logger.info("stopped")

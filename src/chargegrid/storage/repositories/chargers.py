@@ -1,0 +1,205 @@
+"""Chargers, their connectors and status history."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from chargegrid.domain.model import (
+    Charger,
+    Connector,
+    Evse,
+    RegistrationStatus,
+    StatusReport,
+)
+from chargegrid.storage.repositories.pages import Page, fetch_page
+from chargegrid.storage.tables import chargers, connectors, status_changes
+from chargegrid.storage.upsert import upsert
+
+_CHARGER_FIELDS = [c.name for c in chargers.columns if c.name != "password_hash"]
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """What the gateway needs to admit a charger."""
+
+    charger_id: str
+    password_hash: str | None
+    security_profile: int
+
+
+async def get_credentials(conn: AsyncConnection, charger_id: str) -> Credentials | None:
+    row = (
+        await conn.execute(
+            select(chargers.c.id, chargers.c.password_hash, chargers.c.security_profile).where(
+                chargers.c.id == charger_id
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    return Credentials(row.id, row.password_hash, row.security_profile)
+
+
+async def insert(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(chargers.insert().values(**values))
+
+
+async def exists(conn: AsyncConnection, charger_id: str) -> bool:
+    found = await conn.scalar(select(chargers.c.id).where(chargers.c.id == charger_id))
+    return found is not None
+
+
+async def update_fields(conn: AsyncConnection, charger_id: str, **values: Any) -> None:
+    await conn.execute(update(chargers).where(chargers.c.id == charger_id).values(**values))
+
+
+async def get(conn: AsyncConnection, charger_id: str) -> Charger | None:
+    row = (
+        (await conn.execute(_select_chargers().where(chargers.c.id == charger_id)))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    evses = await _evses_by_charger(conn, [charger_id])
+    return _charger(row, evses.get(charger_id, ()))
+
+
+async def list_page(
+    conn: AsyncConnection, *, limit: int, offset: int, ocpp_version: str | None = None
+) -> Page[Charger]:
+    query = _select_chargers()
+    if ocpp_version is not None:
+        query = query.where(chargers.c.ocpp_version == ocpp_version)
+    rows, total = await fetch_page(
+        conn, query, order_by=[chargers.c.id], limit=limit, offset=offset
+    )
+    evses = await _evses_by_charger(conn, [row["id"] for row in rows])
+    items = [_charger(row, evses.get(row["id"], ())) for row in rows]
+    return Page(items, total, limit, offset)
+
+
+async def save_connector_status(
+    conn: AsyncConnection, charger_id: str, report: StatusReport, now: datetime
+) -> None:
+    """Upsert the connector's current status (reports with an EVSE id only)."""
+    assert report.evse_id is not None and report.connector_id is not None
+    values = {
+        "charger_id": charger_id,
+        "evse_id": report.evse_id,
+        "connector_id": report.connector_id,
+        "status": report.status,
+        "error_code": report.error_code,
+        "info": report.info,
+        "vendor_id": report.vendor_id,
+        "vendor_error_code": report.vendor_error_code,
+        "status_at": report.occurred_at,
+        "updated_at": now,
+    }
+    keys = ("charger_id", "evse_id", "connector_id")
+    await upsert(
+        conn,
+        connectors,
+        values,
+        key=keys,
+        update=[name for name in values if name not in keys],
+    )
+
+
+async def add_status_change(
+    conn: AsyncConnection, charger_id: str, report: StatusReport, now: datetime
+) -> None:
+    await conn.execute(
+        status_changes.insert().values(
+            charger_id=charger_id,
+            evse_id=report.evse_id,
+            connector_id=report.connector_id,
+            status=report.status,
+            error_code=report.error_code,
+            info=report.info,
+            vendor_id=report.vendor_id,
+            vendor_error_code=report.vendor_error_code,
+            occurred_at=report.occurred_at,
+            received_at=now,
+        )
+    )
+
+
+async def status_history(
+    conn: AsyncConnection, charger_id: str, *, limit: int, offset: int
+) -> Page[StatusReport]:
+    query = select(status_changes).where(status_changes.c.charger_id == charger_id)
+    rows, total = await fetch_page(
+        conn,
+        query,
+        order_by=[status_changes.c.occurred_at.desc(), status_changes.c.id.desc()],
+        limit=limit,
+        offset=offset,
+    )
+    items = [
+        StatusReport(
+            status=row["status"],
+            occurred_at=row["occurred_at"],
+            evse_id=row["evse_id"],
+            connector_id=row["connector_id"],
+            error_code=row["error_code"],
+            info=row["info"],
+            vendor_id=row["vendor_id"],
+            vendor_error_code=row["vendor_error_code"],
+        )
+        for row in rows
+    ]
+    return Page(items, total, limit, offset)
+
+
+def _select_chargers() -> Any:
+    return select(
+        *[chargers.c[name] for name in _CHARGER_FIELDS],
+        chargers.c.password_hash.is_not(None).label("has_password"),
+    )
+
+
+async def _evses_by_charger(
+    conn: AsyncConnection, charger_ids: Sequence[str]
+) -> dict[str, tuple[Evse, ...]]:
+    if not charger_ids:
+        return {}
+    rows = (
+        await conn.execute(
+            select(connectors)
+            .where(connectors.c.charger_id.in_(charger_ids))
+            .order_by(connectors.c.charger_id, connectors.c.evse_id, connectors.c.connector_id)
+        )
+    ).mappings()
+    grouped: dict[str, dict[int, list[Connector]]] = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        grouped[row["charger_id"]][row["evse_id"]].append(
+            Connector(
+                evse_id=row["evse_id"],
+                connector_id=row["connector_id"],
+                status=row["status"],
+                status_at=row["status_at"],
+                error_code=row["error_code"],
+                info=row["info"],
+                vendor_id=row["vendor_id"],
+                vendor_error_code=row["vendor_error_code"],
+            )
+        )
+    return {
+        charger_id: tuple(Evse(evse_id, tuple(items)) for evse_id, items in evses.items())
+        for charger_id, evses in grouped.items()
+    }
+
+
+def _charger(row: RowMapping, evses: Iterable[Evse]) -> Charger:
+    values = {name: row[name] for name in _CHARGER_FIELDS}
+    values["registration_status"] = RegistrationStatus(values["registration_status"])
+    return Charger(**values, has_password=bool(row["has_password"]), evses=tuple(evses))
