@@ -43,7 +43,7 @@ def postgresql_admin_url(request: pytest.FixtureRequest) -> str:
         pytest.fail(
             f"PostgreSQL is needed and none is available. No server answers at "
             f"{dbutil.masked(url)} ({problem}), and no throwaway server can be started: "
-            f"{local_problem}. Start a server there (Debian: pg_ctlcluster 15 main start), "
+            f"{local_problem}. Start a server there (Debian: pg_ctlcluster <version> main start), "
             f"or set {dbutil.ADMIN_URL_ENV} to one that runs.",
             pytrace=False,
         )
@@ -83,6 +83,9 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         template: Path = request.getfixturevalue("sqlite_template")
         path = tmp_path / "chargegrid.db"
         shutil.copyfile(template, path)
+        wal = template.with_name(f"{template.name}-wal")
+        if wal.exists():  # normally checkpointed away when the migration disconnects
+            shutil.copyfile(wal, path.with_name(f"{path.name}-wal"))
         return f"sqlite+aiosqlite:///{path}"
     url: str = request.getfixturevalue("postgresql_url")
     await dbutil.reset_database(url)
@@ -97,3 +100,22 @@ async def db(database_url: str) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.dispose()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql),
+    ]
+)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of a database with no tables at all (never migrated), on each engine in turn."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    admin: str = request.getfixturevalue("postgresql_admin_url")
+    name = f"chargegrid_test_{os.getpid()}_{secrets.token_hex(4)}"
+    try:
+        yield dbutil.create_database(admin, name)
+    finally:
+        dbutil.drop_database(admin, name)

@@ -55,7 +55,7 @@ def server_problem(url: str) -> str | None:
         with psycopg.connect(url, connect_timeout=3, autocommit=True) as connection:
             connection.execute("SELECT 1")
     except psycopg.Error as exc:
-        return str(exc).strip() or type(exc).__name__
+        return " ".join(str(exc).split()) or type(exc).__name__
     return None
 
 

@@ -53,14 +53,21 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    settings = load_settings(
-        database_url=args.database_url,
-        host=getattr(args, "host", None),
-        ocpp_port=getattr(args, "ocpp_port", None),
-        http_port=getattr(args, "http_port", None),
-        auto_register=getattr(args, "auto_register", None),
-    )
+    parser = _parser()
+    args = parser.parse_args(argv)
+    from chargegrid.storage.engine import normalize_url
+
+    try:
+        settings = load_settings(
+            database_url=args.database_url,
+            host=getattr(args, "host", None),
+            ocpp_port=getattr(args, "ocpp_port", None),
+            http_port=getattr(args, "http_port", None),
+            auto_register=getattr(args, "auto_register", None),
+        )
+        normalize_url(settings.database_url)
+    except ValueError as error:  # pydantic's ValidationError included
+        parser.error(f"invalid settings: {error}")
     if args.command == "serve":
         return _serve(settings)
     if args.command == "db":

@@ -173,3 +173,61 @@ class ServerProcess:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+
+
+async def exchange(ws: ClientConnection, frame: str | bytes) -> list[Any]:
+    """Send one raw frame and return the decoded reply."""
+    import json
+
+    await ws.send(frame)
+    reply = await asyncio.wait_for(ws.recv(), 10)
+    decoded: list[Any] = json.loads(reply)
+    return decoded
+
+
+async def query(database_url: str, sql: str, **params: Any) -> list[dict[str, Any]]:
+    """Rows of a read-only SQL query against a server's database."""
+    from sqlalchemy import text
+
+    from chargegrid.storage.engine import Database
+
+    db = Database(database_url)
+    try:
+        async with db.connect() as conn:
+            result = await conn.execute(text(sql), params)
+            return [dict(row) for row in result.mappings()]
+    finally:
+        await db.dispose()
+
+
+def run_cli_result(
+    *args: str, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the ``chargegrid`` command and return the completed process, whatever its code."""
+    return subprocess.run(
+        [str(BIN / "chargegrid"), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+async def scrape_metrics(server: ServerProcess) -> str:
+    """The server's ``/metrics`` page (asked without a token)."""
+    async with httpx.AsyncClient(timeout=10) as client:
+        response = await client.get(f"{server.http_url}/metrics")
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def metric_value(text: str, sample: str, **labels: str) -> float | None:
+    """The value of one sample (e.g. ``x_total`` with these labels) of a metrics page."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(text):
+        for found in family.samples:
+            if found.name == sample and found.labels == labels:
+                return float(found.value)
+    return None

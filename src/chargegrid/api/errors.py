@@ -7,6 +7,7 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
 from chargegrid.domain.errors import DomainError, ErrorKind
@@ -39,6 +40,12 @@ def install(app: FastAPI) -> None:
         if error.headers:
             response.headers.update(error.headers)
         return response
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, error: IntegrityError) -> JSONResponse:
+        # A concurrent request created the same record between our check and our insert
+        # (PostgreSQL; SQLite serialises writers, so the service's own check answers there).
+        return error_body(HTTPStatus.CONFLICT, "conflicts with an existing record")
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -11,6 +11,8 @@ from enum import StrEnum
 from http import HTTPStatus
 from urllib.parse import unquote
 
+from sqlalchemy.exc import IntegrityError
+
 from chargegrid.config import Settings
 from chargegrid.domain.clock import Clock
 from chargegrid.domain.errors import DomainError
@@ -190,7 +192,8 @@ class ChargerAuthenticator:
                     security_profile=0 if password is None else 1,
                     registration_status=RegistrationStatus(self._settings.auto_register_status),
                 )
-        except DomainError:
-            # Registered concurrently by another connection: check against that.
+        except (DomainError, IntegrityError):
+            # Registered concurrently by another connection (PostgreSQL reports the race as
+            # a unique violation, SQLite serialises writers): check against that.
             return await self._check(charger_id, basic, secure=secure)
         return None

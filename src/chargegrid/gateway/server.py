@@ -71,6 +71,7 @@ class GatewayServer:
         self._dispatcher = Dispatcher(db, settings, clock, metrics)
         self._authenticator = ChargerAuthenticator(db, settings, clock)
         self._connections: dict[str, ChargerConnection] = {}
+        self._closing: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
 
     # Presence -----------------------------------------------------------------------
@@ -177,10 +178,12 @@ class GatewayServer:
     # Connections --------------------------------------------------------------------
 
     async def _serve_connection(self, ws: ServerConnection) -> None:
-        assert ws.request is not None and ws.subprotocol is not None
+        assert ws.request is not None
+        assert ws.subprotocol is not None
         charger_id = charger_id_from_path(ws.request.path)
         version = OcppVersion.from_subprotocol(ws.subprotocol)
-        assert charger_id is not None and version is not None
+        assert charger_id is not None
+        assert version is not None
         connection = ChargerConnection(
             ws,
             charger_id=charger_id,
@@ -198,7 +201,13 @@ class GatewayServer:
                 ws.remote_address,
             )
             self._metrics.replaced_connections.inc()
-            await previous.close(REPLACED, "replaced by a new connection of this charger")
+            # In the background: an unresponsive old socket must not hold up the new one
+            # for the whole closing handshake timeout.
+            closing = asyncio.create_task(
+                previous.close(REPLACED, "replaced by a new connection of this charger")
+            )
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
         gauge = self._metrics.connected_chargers.labels(version=version.value)
         gauge.inc()
         logger.info("charger %s connected (OCPP %s)", charger_id, version.value)

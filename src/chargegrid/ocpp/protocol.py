@@ -106,6 +106,8 @@ class OcppProtocol:
             return Unanswerable(f"unexpected {type(exc).__name__} while reading a frame")
 
     def _receive(self, data: str | bytes) -> InboundEvent:
+        if not isinstance(data, str | bytes | bytearray | memoryview):
+            return Unanswerable(f"a frame is text or bytes, not {type(data).__name__}")
         size = _size(data, self.max_frame_bytes)
         if size > self.max_frame_bytes:
             message_type, unique_id = peek_frame(data)

@@ -72,7 +72,7 @@ async def test_pool_size_is_settable() -> None:
 async def test_ping_raises_when_unreachable() -> None:
     database = Database("postgresql://postgres@127.0.0.1:1/nothing")
     try:
-        with pytest.raises(OSError):
+        with pytest.raises(ConnectionRefusedError):
             await database.ping()
     finally:
         await database.dispose()
@@ -128,11 +128,14 @@ async def test_begin_rolls_back_on_exception(db: Database) -> None:
     class Boom(Exception):
         pass
 
-    with pytest.raises(Boom):
+    async def write_then_fail() -> None:
         async with db.begin() as connection:
             await connection.execute(insert(locations).values(id="L1", name="A", created_at=NOW))
             await connection.execute(insert(locations).values(id="L2", name="B", created_at=NOW))
             raise Boom
+
+    with pytest.raises(Boom):
+        await write_then_fail()
     assert await _count_locations(db) == 0
 
 

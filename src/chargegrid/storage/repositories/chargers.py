@@ -91,7 +91,8 @@ async def save_connector_status(
     conn: AsyncConnection, charger_id: str, report: StatusReport, now: datetime
 ) -> None:
     """Upsert the connector's current status (reports with an EVSE id only)."""
-    assert report.evse_id is not None and report.connector_id is not None
+    assert report.evse_id is not None
+    assert report.connector_id is not None
     values = {
         "charger_id": charger_id,
         "evse_id": report.evse_id,

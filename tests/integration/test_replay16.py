@@ -1,0 +1,125 @@
+"""Nothing acknowledged is lost, and nothing is done twice."""
+
+from __future__ import annotations
+
+from ocpp.v16 import call
+
+from tests.integration.harness import ServerProcess, exchange, query
+
+PASSWORD = "correct-horse-battery"
+START = (
+    '{"connectorId": 1, "idTag": "TAG-R", "meterStart": 500, "timestamp": "2026-03-01T08:00:00Z"}'
+)
+
+
+async def test_repeated_calls_and_retries_have_one_effect(server: ServerProcess) -> None:
+    await server.register_charger("CP-R", PASSWORD)
+    await server.add_id_token("TAG-R")
+    async with server.websocket("CP-R", PASSWORD) as ws:
+        first = await exchange(ws, f'[2, "start-1", "StartTransaction", {START}]')
+        assert first[0] == 3
+        transaction_id = first[2]["transactionId"]
+        # Committed before the answer was sent: another connection sees it at once.
+        committed = await query(
+            server.database_url,
+            "SELECT id, status FROM transactions WHERE transaction_id = :t",
+            t=str(transaction_id),
+        )
+        assert committed == [{"id": transaction_id, "status": "active"}]
+
+        # The same CALL again (same message id): the same reply, nothing processed twice.
+        again = await exchange(ws, f'[2, "start-1", "StartTransaction", {START}]')
+        assert again == first
+        # A retry with a new message id: the same transactionId.
+        retried = await exchange(ws, f'[2, "start-2", "StartTransaction", {START}]')
+        assert retried[2]["transactionId"] == transaction_id
+        assert retried[2]["idTagInfo"] == {"status": "Accepted"}
+
+        status = (
+            '{"connectorId": 1, "errorCode": "NoError", "status": "Charging", '
+            '"timestamp": "2026-03-01T08:00:01Z"}'
+        )
+        for _ in range(3):
+            assert await exchange(ws, f'[2, "st-1", "StatusNotification", {status}]') == [
+                3,
+                "st-1",
+                {},
+            ]
+        # A charger that reuses a message id after a reboot is not answered from the past.
+        other_status = status.replace("Charging", "SuspendedEV")
+        await exchange(ws, f'[2, "st-1", "StatusNotification", {other_status}]')
+
+        stop = (
+            f'{{"transactionId": {transaction_id}, "meterStop": 2500, '
+            '"timestamp": "2026-03-01T09:00:00Z", "reason": "Local"}'
+        )
+        stopped = await exchange(ws, f'[2, "stop-1", "StopTransaction", {stop}]')
+        assert stopped == [3, "stop-1", {}]
+        # A retried stop (new id, later meter reading) changes nothing already recorded.
+        later = stop.replace("2500", "2600")
+        assert (await exchange(ws, f'[2, "stop-2", "StopTransaction", {later}]'))[0] == 3
+
+        first_beat = await exchange(ws, '[2, "hb", "Heartbeat", {}]')
+        second_beat = await exchange(ws, '[2, "hb", "Heartbeat", {}]')
+        assert second_beat[2]["currentTime"] > first_beat[2]["currentTime"]
+
+    transactions = await query(
+        server.database_url,
+        "SELECT transaction_id, status, energy_wh, meter_stop_wh FROM transactions "
+        "WHERE charger_id = 'CP-R'",
+    )
+    assert transactions == [
+        {
+            "transaction_id": str(transaction_id),
+            "status": "completed",
+            "energy_wh": 2000.0,
+            "meter_stop_wh": 2500.0,
+        }
+    ]
+    history = await query(
+        server.database_url,
+        "SELECT status FROM status_changes WHERE charger_id = 'CP-R' ORDER BY id",
+    )
+    assert [row["status"] for row in history] == ["Charging", "SuspendedEV"]
+    processed = await query(
+        server.database_url,
+        "SELECT unique_id, count(*) AS n FROM message_log WHERE charger_id = 'CP-R' "
+        "GROUP BY unique_id ORDER BY unique_id",
+    )
+    assert {row["unique_id"]: row["n"] for row in processed} == {
+        "hb": 2,
+        "st-1": 2,
+        "start-1": 1,
+        "start-2": 1,
+        "stop-1": 1,
+        "stop-2": 1,
+    }
+
+
+async def test_stop_for_an_unknown_transaction_is_accepted_and_recorded(
+    server: ServerProcess,
+) -> None:
+    await server.register_charger("CP-U", PASSWORD)
+    await server.add_id_token("TAG-U")
+    async with server.charger16("CP-U", PASSWORD) as charger:
+        for _ in range(2):  # retried with a new message id: still one record
+            answer = await charger.call(
+                call.StopTransaction(
+                    meter_stop=7300,
+                    timestamp="2026-03-02T10:00:00Z",
+                    transaction_id=4242,
+                    id_tag="TAG-U",
+                    reason="PowerLoss",
+                )
+            )
+            assert answer.id_tag_info == {"status": "Accepted"}
+    async with server.api() as api:
+        listed = (await api.get("/transactions", params={"charger_id": "CP-U"})).json()
+    assert listed["total"] == 1
+    recorded = listed["items"][0]
+    assert recorded["status"] == "completed"
+    assert recorded["transaction_id"].startswith("unmatched:4242:")
+    assert recorded["meter_stop_wh"] == 7300
+    assert recorded["stop_reason"] == "PowerLoss"
+    assert recorded["stop_id_token"] == "TAG-U"
+    assert recorded["energy_wh"] is None
