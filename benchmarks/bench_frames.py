@@ -105,7 +105,7 @@ def measure_ours(frame: bytes) -> float:
 def measure_baseline(frame: bytes) -> float:
     """µs per message through `ocpp.messages.unpack` + `validate_payload`."""
     ocpp.messages.ASYNC_VALIDATION = False  # validate inline, no thread-pool hop
-    unpack: Callable[[bytes], Any] = ocpp.messages.unpack
+    unpack: Callable[[str], Any] = ocpp.messages.unpack
     validate: Callable[[Any, str], Awaitable[None]] = ocpp.messages.validate_payload
     text = frame.decode()
 

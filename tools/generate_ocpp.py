@@ -139,6 +139,13 @@ V16_OBJECT_NAMES = {
 }
 # Schema keys that do not change the wire format.
 _DOC_KEYS = frozenset({"description", "javaType", "comment", "$schema", "$id", "title", "default"})
+# Every schema keyword the generator understands; any other one stops it (see `_check`).
+_KNOWN_KEYS = _DOC_KEYS | {
+    "type", "enum", "format", "maxLength", "minimum", "maximum", "multipleOf", "items",
+    "minItems", "maxItems", "additionalItems", "properties", "required",
+    "additionalProperties", "$ref", "definitions",
+}  # fmt: skip
+_KNOWN_FORMATS = frozenset({"date-time", "uri"})  # uri: a plain str
 _STRUCT_OPTIONS = "kw_only=True, forbid_unknown_fields=True, omit_defaults=True, frozen=True"
 _OPEN_STRUCT_OPTIONS = "kw_only=True, omit_defaults=True, frozen=True"
 
@@ -217,6 +224,13 @@ def _field_line(
     return line
 
 
+def _check(node: dict[str, Any], where: str) -> None:
+    """Stop on schema features the generator would silently ignore."""
+    unknown = set(node) - _KNOWN_KEYS
+    if unknown or node.get("format", "date-time") not in _KNOWN_FORMATS:
+        raise SystemExit(f"unsupported schema keyword at {where}: {sorted(unknown)} {node}")
+
+
 def _docstring(text: str) -> str:
     return '"""' + text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"') + '"""'
 
@@ -251,6 +265,7 @@ class Module:
     ) -> str:
         """The Python annotation for a property of `owner` (its name and first-choice name)."""
         owner_name, owner_base = owner
+        _check(node, f"{owner_name}.{prop}")
         if "$ref" in node:
             target = _resolve(node["$ref"], defs)
             name = _definition_name(node["$ref"], target)
@@ -337,6 +352,7 @@ class Module:
         name, done = self.claim(base, _key(node, defs), action)
         if done:
             return name
+        _check(node, name)
         props: dict[str, Any] = node.get("properties", {})
         required = set(node.get("required", []))
         missing = required - set(props)
@@ -456,9 +472,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", type=Path, default=ROOT, help="root to write under")
     args = parser.parse_args(argv)
+    sources = {}  # build everything before writing anything
     for version in VERSIONS:
         relative = PACKAGE_DIR / version.package / "messages.py"
-        source = ruff_format(build(version), relative)
+        sources[relative] = ruff_format(build(version), relative)
+    for relative, source in sources.items():
         target = args.out_dir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(source, encoding="utf-8")

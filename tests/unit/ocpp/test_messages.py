@@ -53,6 +53,16 @@ def test_generated_files_say_so() -> None:
         assert "Do not edit by hand" in head[1]
 
 
+def test_versions_and_subprotocols() -> None:
+    assert [v.value for v in OcppVersion] == ["1.6", "2.0.1"]
+    assert OcppVersion.V16.subprotocol == "ocpp1.6"
+    assert OcppVersion.V201.subprotocol == "ocpp2.0.1"
+    assert OcppVersion.from_subprotocol("ocpp2.0.1") is OcppVersion.V201
+    assert OcppVersion.from_subprotocol("ocpp1.6") is OcppVersion.V16
+    for other in ("ocpp2.1", "ocpp2.0", "OCPP1.6", "1.6", ""):
+        assert OcppVersion.from_subprotocol(other) is None
+
+
 @pytest.mark.parametrize("version", list(OcppVersion))
 def test_registry_covers_every_schema_file(version: OcppVersion) -> None:
     files = {path.name for path in schema_dir(version).glob("*.json")}

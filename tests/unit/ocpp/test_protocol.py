@@ -138,6 +138,11 @@ def test_schema_violation_names_the_field_path() -> None:
     assert decoded[4] == {"path": "$.meterValue[0].sampledValue[0].unit"}
 
 
+def test_invalid_utf8_inside_the_payload_is_a_format_violation() -> None:
+    event, decoded = reply(csms(V201).receive(b'[2,"m9","DataTransfer",{"vendorId":"\xff"}]'))
+    assert (event.unique_id, decoded[2]) == ("m9", "FormatViolation")
+
+
 # -- framing errors ------------------------------------------------------------------------
 
 

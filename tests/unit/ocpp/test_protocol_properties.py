@@ -26,7 +26,12 @@ SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[Heal
 VERSIONS = list(OcppVersion)
 SPECS = {v: sorted(actions(v).values(), key=lambda spec: spec.name) for v in VERSIONS}
 
-any_text = st.text(st.characters(exclude_categories=()), max_size=60)  # surrogates included
+# Any code point, lone surrogates (which cannot be encoded as UTF-8) often enough to matter.
+any_char = st.one_of(st.characters(), st.characters(categories=["Cs"]))
+any_text = st.text(any_char, max_size=60)
+# Raw text spliced into a serialized frame: broken escapes, bytes, deep nesting, huge numbers.
+SPLICES = ["\ud800", "\\ud800", '"', ",", "{", "]", "\u0000", "[" * 5000, "9" * 5000, "1e999"]
+BYTE_SPLICES = [b"\xff", b"\xc3", b"\xed\xa0\x80", b"\x00"]
 json_values = st.recursive(
     st.none()
     | st.booleans()
@@ -145,13 +150,19 @@ def mutated_frames(draw: st.DrawFn) -> tuple[OcppProtocol, str | bytes]:
         else:
             frame[-1] = _mutate_payload(draw, frame[-1])
     text = json.dumps(frame, ensure_ascii=draw(st.booleans()))
-    if draw(st.integers(0, 9)) == 0:
-        text = text[: draw(st.integers(0, len(text)))]  # truncated
+    where = draw(st.integers(0, len(text)))
+    damage = draw(st.sampled_from(["none", "none", "truncate", "splice", "bytes"]))
+    if damage == "truncate":
+        text = text[:where]
+    elif damage == "splice":
+        text = text[:where] + draw(st.sampled_from(SPLICES)) + text[where:]
     try:
-        data: str | bytes = text.encode() if draw(st.booleans()) else text
+        data = text.encode()
     except UnicodeEncodeError:
-        data = text  # a lone surrogate cannot be sent as UTF-8 bytes
-    return protocol, data
+        return protocol, text  # a lone surrogate cannot be sent as UTF-8 bytes
+    if damage == "bytes":
+        return protocol, data[:where] + draw(st.sampled_from(BYTE_SPLICES)) + data[where:]
+    return protocol, data if draw(st.booleans()) else text
 
 
 @SETTINGS
@@ -161,7 +172,7 @@ def test_random_bytes(protocol: OcppProtocol, data: bytes) -> None:
 
 
 @SETTINGS
-@given(protocols, st.text(st.characters(exclude_categories=()), max_size=600))
+@given(protocols, st.text(any_char, max_size=600))
 def test_random_text(protocol: OcppProtocol, data: str) -> None:
     check(protocol, data)
 
