@@ -21,6 +21,8 @@ import websockets
 from ocpp.v16 import ChargePoint as ChargePoint16
 from websockets.asyncio.client import ClientConnection
 
+from tests.dbutil import run_blocking
+
 BIN = Path(sys.executable).parent
 
 
@@ -32,6 +34,20 @@ def free_port() -> int:
 
 def basic_auth(username: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+async def create_api_token(database_url: str, role: str) -> str:
+    """A new API token of ``role``, written straight to the server's database."""
+    from chargegrid.domain.clock import SystemClock
+    from chargegrid.domain.services.access import Role, create_token
+    from chargegrid.storage.engine import Database
+
+    db = Database(database_url)
+    try:
+        async with db.begin() as conn:
+            return await create_token(conn, role=Role(role), now=SystemClock().now())
+    finally:
+        await db.dispose()
 
 
 def run_cli(*args: str, env: Mapping[str, str] | None = None) -> str:
@@ -106,9 +122,7 @@ class ServerProcess:
             time.sleep(0.1)
         else:
             raise RuntimeError(f"chargegrid serve did not become healthy:\n{self.log()}")
-        self.token = run_cli(
-            "token", "create", "--role", "admin", "--database-url", self.database_url
-        ).strip()
+        self.token = run_blocking(create_api_token(self.database_url, "admin"))
 
     def stop(self) -> int:
         """SIGTERM, then the exit code (a graceful shutdown exits 0)."""

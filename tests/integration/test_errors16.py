@@ -115,13 +115,17 @@ async def test_each_violation_gets_its_code_and_the_connection_serves_on(
 
     errors = await query(
         server.database_url,
-        "SELECT unique_id, error_code FROM message_log "
+        "SELECT unique_id, error_code, payload FROM message_log "
         "WHERE charger_id = 'CP-ERR' AND error_code IS NOT NULL",
     )
     logged = {(row["unique_id"], row["error_code"]) for row in errors}
     assert ("e3", "PropertyConstraintViolation") in logged
     assert ("e9", "NotImplemented") in logged
     assert ("big", "FormationViolation") in logged
+    # What the charger really sent is kept, so an operator can see what was wrong.
+    frames = {row["unique_id"]: row["payload"] for row in errors}
+    assert frames["-1"] in {"this is not json", '[2, 12, "Heartbeat", {}]'}
+    assert frames["e9"] == '[2, "e9", "FlyToTheMoon", {}]'
 
 
 async def test_an_internal_failure_is_an_internal_error_not_a_crash(

@@ -78,9 +78,10 @@ def parse_basic_auth(header: str | None) -> tuple[str, str] | None:
 class FailureLimiter:
     """Counts failed logins per remote address in a sliding window."""
 
-    def __init__(self, limit: int, window_s: float) -> None:
+    def __init__(self, limit: int, window_s: float, max_addresses: int = 100_000) -> None:
         self._limit = limit
         self._window = window_s
+        self._max_addresses = max_addresses
         self._failures: dict[str, deque[float]] = {}
 
     def blocked(self, address: str) -> bool:
@@ -96,7 +97,16 @@ class FailureLimiter:
         return len(failures) >= self._limit
 
     def fail(self, address: str) -> None:
-        self._failures.setdefault(address, deque()).append(time.monotonic())
+        now = time.monotonic()
+        if address not in self._failures and len(self._failures) >= self._max_addresses:
+            self._forget_before(now - self._window)
+        self._failures.setdefault(address, deque(maxlen=self._limit)).append(now)
+
+    def _forget_before(self, horizon: float) -> None:
+        """Drop addresses whose last failure is older than ``horizon`` (bounded memory)."""
+        stale = [a for a, failures in self._failures.items() if failures[-1] < horizon]
+        for address in stale or list(self._failures)[: len(self._failures) // 2]:
+            del self._failures[address]
 
 
 class ChargerAuthenticator:

@@ -29,9 +29,9 @@ class MessageSink(Protocol):
     """Where a connection sends what it receives and records what it sends."""
 
     async def handle_inbound(
-        self, connection: ChargerConnection, item: IncomingCall | ErrorReply
+        self, connection: ChargerConnection, item: IncomingCall | ErrorReply, frame: str | bytes
     ) -> bytes:
-        """Process a CALL (or a bad frame) and return the frame to answer with."""
+        """Process a CALL (or a bad ``frame``) and return the frame to answer with."""
         ...
 
     async def record_outbound(
@@ -97,7 +97,9 @@ class ChargerConnection:
         self.protocol = protocol
         self._sink = sink
         self._call_timeout = call_timeout
-        self._inbound: asyncio.Queue[IncomingCall | ErrorReply | None] = asyncio.Queue()
+        self._inbound: asyncio.Queue[tuple[IncomingCall | ErrorReply, str | bytes] | None] = (
+            asyncio.Queue()
+        )
         self._call_lock = asyncio.Lock()
         self._pending: tuple[str, asyncio.Future[IncomingResult | IncomingError]] | None = None
         self._closed = asyncio.Event()
@@ -111,16 +113,16 @@ class ChargerConnection:
                     data = await self.transport.recv()
                 except Exception:  # the socket closed (normally or not)
                     break
-                self._route(self.protocol.receive(data))
+                self._route(self.protocol.receive(data), data)
         finally:
             self._closed.set()
             self._fail_pending()
             await self._inbound.put(None)
             await worker
 
-    def _route(self, event: object) -> None:
+    def _route(self, event: object, data: str | bytes) -> None:
         if isinstance(event, IncomingCall | ErrorReply):
-            self._inbound.put_nowait(event)
+            self._inbound.put_nowait((event, data))
         elif isinstance(event, IncomingResult | IncomingError):
             pending = self._pending
             if pending is not None and pending[0] == event.unique_id and not pending[1].done():
@@ -137,7 +139,7 @@ class ChargerConnection:
     async def _process_inbound(self) -> None:
         while (item := await self._inbound.get()) is not None:
             try:
-                reply = await self._sink.handle_inbound(self, item)
+                reply = await self._sink.handle_inbound(self, *item)
             except Exception:
                 logger.exception("handling a frame from charger %s failed", self.charger_id)
                 continue

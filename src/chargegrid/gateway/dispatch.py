@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 # Answers that carry the current time are never replayed from the log: their side
 # effects are idempotent, and a stale clock would mislead the charger.
 FRESH_ANSWERS = frozenset({"BootNotification", "Heartbeat"})
+MAX_LOGGED_FRAME = 65_536
 
 _DOMAIN_TO_RPC = {
     DomainErrorKind.NOT_FOUND: ErrorKind.PROPERTY_CONSTRAINT_VIOLATION,
@@ -52,13 +53,21 @@ class Dispatcher:
         self._metrics = metrics
 
     async def handle_inbound(
-        self, connection: ChargerConnection, item: IncomingCall | ErrorReply
+        self, connection: ChargerConnection, item: IncomingCall | ErrorReply, frame: str | bytes
     ) -> bytes:
         started = time.perf_counter()
         received_at = self._clock.now()
         if isinstance(item, ErrorReply):
+            # The whole bad frame is kept (up to a bound): it is what the operator debugs.
+            raw = frame.encode(errors="replace") if isinstance(frame, str) else bytes(frame)
             await self._record_error(
-                connection, item.unique_id, item.action, b"", item.error, received_at, started
+                connection,
+                item.unique_id,
+                item.action,
+                raw[:MAX_LOGGED_FRAME],
+                item.error,
+                received_at,
+                started,
             )
             return item.frame
         try:

@@ -6,6 +6,7 @@ A 1.6 connector *n* is EVSE *n* with connector 1; connector 0 is the charger its
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
@@ -247,10 +248,12 @@ def _samples(
 
 
 def _number(text: str) -> float | None:
+    """The reading as a number; None when it is not a finite number."""
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         return None
+    return value if math.isfinite(value) else None
 
 
 HANDLERS: Mapping[str, Handler] = {
