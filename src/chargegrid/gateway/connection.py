@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import msgspec
@@ -24,14 +26,24 @@ from chargegrid.ocpp.versions import OcppVersion
 
 logger = logging.getLogger(__name__)
 
+FollowUp = Callable[["ChargerConnection"], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The frame answering an inbound CALL, and what to do once it has been sent."""
+
+    frame: bytes
+    follow_ups: tuple[FollowUp, ...] = ()
+
 
 class MessageSink(Protocol):
     """Where a connection sends what it receives and records what it sends."""
 
     async def handle_inbound(
         self, connection: ChargerConnection, item: IncomingCall | ErrorReply, frame: str | bytes
-    ) -> bytes:
-        """Process a CALL (or a bad ``frame``) and return the frame to answer with."""
+    ) -> Reply:
+        """Process a CALL (or a bad ``frame``) and return the reply to send."""
         ...
 
     async def record_outbound(
@@ -103,6 +115,7 @@ class ChargerConnection:
         self._call_lock = asyncio.Lock()
         self._pending: tuple[str, asyncio.Future[IncomingResult | IncomingError]] | None = None
         self._closed = asyncio.Event()
+        self._follow_ups: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
         """Serve until the socket closes; the queued CALLs still get processed."""
@@ -119,6 +132,8 @@ class ChargerConnection:
             self._fail_pending()
             await self._inbound.put(None)
             await worker
+            for task in self._follow_ups:
+                task.cancel()
 
     def _route(self, event: object, data: str | bytes) -> None:
         if isinstance(event, IncomingCall | ErrorReply):
@@ -145,8 +160,25 @@ class ChargerConnection:
                 continue
             if self._closed.is_set():
                 continue  # the charger will repeat the CALL; the stored reply is ready
-            with contextlib.suppress(Exception):
-                await self.transport.send(reply)
+            try:
+                await self.transport.send(reply.frame)
+            except Exception:
+                continue
+            for follow_up in reply.follow_ups:
+                self._start_follow_up(follow_up)
+
+    def _start_follow_up(self, follow_up: FollowUp) -> None:
+        """Run work that must wait for the reply (e.g. a CALL of ours) beside the reader."""
+
+        async def run() -> None:
+            try:
+                await follow_up(self)
+            except Exception:
+                logger.exception("follow-up for charger %s failed", self.charger_id)
+
+        task = asyncio.create_task(run())
+        self._follow_ups.add(task)
+        task.add_done_callback(self._follow_ups.discard)
 
     async def call(self, action: str, request: msgspec.Struct) -> Any:
         """Send a CALL and return the decoded response; one outstanding CALL at a time."""

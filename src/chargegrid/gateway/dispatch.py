@@ -12,7 +12,7 @@ from chargegrid.domain.errors import DomainError
 from chargegrid.domain.errors import ErrorKind as DomainErrorKind
 from chargegrid.domain.model import Direction, MessageRecord
 from chargegrid.domain.services import messages
-from chargegrid.gateway.connection import ChargerConnection
+from chargegrid.gateway.connection import ChargerConnection, Reply
 from chargegrid.gateway.handlers import HandlerContext, handlers_for
 from chargegrid.metrics import Metrics
 from chargegrid.ocpp.protocol import ErrorReply, IncomingCall, IncomingError, IncomingResult
@@ -54,7 +54,7 @@ class Dispatcher:
 
     async def handle_inbound(
         self, connection: ChargerConnection, item: IncomingCall | ErrorReply, frame: str | bytes
-    ) -> bytes:
+    ) -> Reply:
         started = time.perf_counter()
         received_at = self._clock.now()
         if isinstance(item, ErrorReply):
@@ -69,7 +69,7 @@ class Dispatcher:
                 received_at,
                 started,
             )
-            return item.frame
+            return Reply(item.frame)
         try:
             reply, result = await self._answer(connection, item, received_at, started)
         except Exception as failure:
@@ -85,7 +85,7 @@ class Dispatcher:
                 received_at,
                 started,
             )
-            return connection.protocol.error_frame(item.unique_id, error)
+            return Reply(connection.protocol.error_frame(item.unique_id, error))
         self._observe(item.action, result, started)
         return reply
 
@@ -95,7 +95,7 @@ class Dispatcher:
         call: IncomingCall,
         received_at: datetime,
         started: float,
-    ) -> tuple[bytes, str]:
+    ) -> tuple[Reply, str]:
         handler = handlers_for(connection.version).get(call.action)
         if handler is None:
             raise RpcError(
@@ -115,7 +115,7 @@ class Dispatcher:
                     window_s=self._settings.ocpp_replay_window,
                 )
                 if stored is not None:
-                    return encode_result(call.unique_id, stored.encode()), "replayed"
+                    return Reply(encode_result(call.unique_id, stored.encode())), "replayed"
             context = HandlerContext(
                 conn, connection.charger_id, connection.version, now, self._settings
             )
@@ -134,7 +134,7 @@ class Dispatcher:
                     latency_ms=(time.perf_counter() - started) * 1000,
                 ),
             )
-        return encode_result(call.unique_id, response), "ok"
+        return Reply(encode_result(call.unique_id, response), tuple(context.follow_ups)), "ok"
 
     async def _record_error(
         self,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import ColumnElement, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -17,12 +17,18 @@ async def upsert(
     *,
     key: Sequence[str],
     update: Sequence[str],
+    only_if: Callable[[Any], ColumnElement[bool]] | None = None,
 ) -> None:
-    """Insert ``values``; on a conflict on ``key`` overwrite the ``update`` columns."""
+    """Insert ``values``; on a conflict on ``key`` overwrite the ``update`` columns.
+
+    ``only_if(excluded)`` restricts the overwrite, e.g. to newer values; it is given
+    the row that was to be inserted.
+    """
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     statement = insert(table).values(**values)
     statement = statement.on_conflict_do_update(
         index_elements=list(key),
         set_={name: statement.excluded[name] for name in update},
+        where=None if only_if is None else only_if(statement.excluded),
     )
     await conn.execute(statement)

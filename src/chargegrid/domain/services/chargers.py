@@ -131,18 +131,7 @@ async def record_status(
             conn, charger_id, status=report.status, error_code=report.error_code, updated_at=now
         )
         return
-    charger = await get(conn, charger_id)
-    current = next(
-        (
-            connector
-            for evse in charger.evses
-            for connector in evse.connectors
-            if (connector.evse_id, connector.connector_id) == (report.evse_id, report.connector_id)
-        ),
-        None,
-    )
-    if current is None or current.status_at <= report.occurred_at:
-        await repo.save_connector_status(conn, charger_id, report, now)
+    await repo.save_connector_status(conn, charger_id, report, now)
 
 
 async def record_firmware_status(

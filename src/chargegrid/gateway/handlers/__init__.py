@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.config import Settings
+from chargegrid.gateway.connection import FollowUp
 from chargegrid.ocpp.versions import OcppVersion
 
 
@@ -22,6 +23,11 @@ class HandlerContext:
     version: OcppVersion
     now: datetime
     settings: Settings
+    follow_ups: list[FollowUp] = field(default_factory=list)
+
+    def after_reply(self, follow_up: FollowUp) -> None:
+        """Run ``follow_up`` once the reply is committed and sent (e.g. a CALL of ours)."""
+        self.follow_ups.append(follow_up)
 
 
 Handler = Callable[[HandlerContext, Any], Awaitable[Any]]

@@ -90,7 +90,7 @@ async def list_page(
 async def save_connector_status(
     conn: AsyncConnection, charger_id: str, report: StatusReport, now: datetime
 ) -> None:
-    """Upsert the connector's current status (reports with an EVSE id only)."""
+    """Upsert the connector's current status, unless it already holds a newer one."""
     assert report.evse_id is not None
     assert report.connector_id is not None
     values = {
@@ -112,6 +112,7 @@ async def save_connector_status(
         values,
         key=keys,
         update=[name for name in values if name not in keys],
+        only_if=lambda new: connectors.c.status_at <= new.status_at,
     )
 
 
