@@ -22,6 +22,7 @@ from chargegrid.domain.model import (
 )
 from chargegrid.domain.services import authorization, chargers, transactions
 from chargegrid.gateway.handlers import Handler, HandlerContext
+from chargegrid.gateway.handlers.signing import handle_csr
 from chargegrid.ocpp.rpc import ErrorKind, RpcError
 from chargegrid.ocpp.v16 import messages as m
 
@@ -199,16 +200,8 @@ async def security_event_notification(
 async def sign_certificate(
     ctx: HandlerContext, request: m.SignCertificateRequest
 ) -> m.SignCertificateResponse:
-    # No certificate authority is configured, so the CSR is kept and refused.
-    await chargers.record_certificate_request(
-        ctx.conn,
-        ctx.charger_id,
-        csr=request.csr,
-        certificate_type=None,
-        accepted=False,
-        now=ctx.now,
-    )
-    return m.SignCertificateResponse(status="Rejected")
+    accepted = await handle_csr(ctx, csr=request.csr, certificate_type=None)
+    return m.SignCertificateResponse(status="Accepted" if accepted else "Rejected")
 
 
 def _evse(connector_id: int) -> int:
