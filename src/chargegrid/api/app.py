@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from chargegrid import __version__
-from chargegrid.api import errors
+from chargegrid.api import auth, errors
 from chargegrid.api.routes import chargers, id_tokens, system, transactions
 from chargegrid.platform import Platform
 
@@ -19,6 +19,7 @@ def create_app(platform: Platform) -> FastAPI:
     )
     app.state.platform = platform
     errors.install(app)
+    auth.install(app, platform)
     api = APIRouter(prefix="/api/v1")
     for module in (chargers, id_tokens, transactions):
         api.include_router(module.router)

@@ -47,6 +47,11 @@ def install(app: FastAPI) -> None:
         # (PostgreSQL; SQLite serialises writers, so the service's own check answers there).
         return error_body(HTTPStatus.CONFLICT, "conflicts with an existing record")
 
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
+        # Still logged with its traceback by the server; the client gets JSON, not text.
+        return error_body(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error; see the server log")
+
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
         problems = [

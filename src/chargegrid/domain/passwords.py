@@ -54,17 +54,28 @@ class VerifiedPasswords:
         self._entries: dict[str, bytes] = {}
         self._max_entries = max_entries
 
-    def verify(self, password: str, encoded: str) -> bool:
-        token = hmac.new(self._key, password.encode(), hashlib.sha256).digest()
+    def is_known(self, password: str, encoded: str) -> bool:
+        """Whether this password was verified against this hash before (cheap)."""
         known = self._entries.get(encoded)
-        if known is not None and hmac.compare_digest(known, token):
+        return known is not None and hmac.compare_digest(known, self._token(password))
+
+    def remember(self, password: str, encoded: str) -> None:
+        """Note a successful full check of ``password`` against ``encoded``."""
+        if len(self._entries) >= self._max_entries:
+            self._entries.clear()
+        self._entries[encoded] = self._token(password)
+
+    def verify(self, password: str, encoded: str) -> bool:
+        """``verify_password`` with the cache in front of it."""
+        if self.is_known(password, encoded):
             return True
         if not verify_password(password, encoded):
             return False
-        if len(self._entries) >= self._max_entries:
-            self._entries.clear()
-        self._entries[encoded] = token
+        self.remember(password, encoded)
         return True
+
+    def _token(self, password: str) -> bytes:
+        return hmac.new(self._key, password.encode(), hashlib.sha256).digest()
 
 
 def _b64(data: bytes) -> str:

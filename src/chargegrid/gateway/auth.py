@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import time
@@ -17,7 +18,12 @@ from chargegrid.config import Settings
 from chargegrid.domain.clock import Clock
 from chargegrid.domain.errors import DomainError
 from chargegrid.domain.model import RegistrationStatus
-from chargegrid.domain.passwords import MAX_LENGTH, MIN_LENGTH, VerifiedPasswords
+from chargegrid.domain.passwords import (
+    MAX_LENGTH,
+    MIN_LENGTH,
+    VerifiedPasswords,
+    verify_password,
+)
 from chargegrid.domain.services import chargers
 from chargegrid.storage.engine import Database
 from chargegrid.storage.repositories.chargers import get_credentials
@@ -105,7 +111,7 @@ class FailureLimiter:
     def _forget_before(self, horizon: float) -> None:
         """Drop addresses whose last failure is older than ``horizon`` (bounded memory)."""
         stale = [a for a, failures in self._failures.items() if failures[-1] < horizon]
-        for address in stale or list(self._failures)[: len(self._failures) // 2]:
+        for address in stale or list(self._failures)[: max(1, len(self._failures) // 2)]:
             del self._failures[address]
 
 
@@ -169,29 +175,46 @@ class ChargerAuthenticator:
                 RefusalReason.USERNAME_MISMATCH,
                 "Basic auth username must equal the charger id in the path",
             )
-        if not self._passwords.verify(password, credentials.password_hash):
+        if not await self._verify(password, credentials.password_hash):
             return Refusal(HTTPStatus.UNAUTHORIZED, RefusalReason.WRONG_PASSWORD, "wrong password")
         return None
+
+    async def _verify(self, password: str, encoded: str) -> bool:
+        """Check a password; the slow hash runs off the event loop (reconnect storms)."""
+        if self._passwords.is_known(password, encoded):
+            return True
+        if not await asyncio.to_thread(verify_password, password, encoded):
+            return False
+        self._passwords.remember(password, encoded)
+        return True
 
     async def _register(
         self, charger_id: str, basic: tuple[str, str] | None, *, secure: bool
     ) -> Refusal | None:
-        """Auto-registration: the first password presented becomes the charger's password."""
-        password = None
-        if basic is not None:
-            username, password = basic
-            if username != charger_id:
-                return Refusal(
-                    HTTPStatus.UNAUTHORIZED,
-                    RefusalReason.USERNAME_MISMATCH,
-                    "Basic auth username must equal the charger id in the path",
-                )
-            if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
-                return Refusal(
-                    HTTPStatus.UNAUTHORIZED,
-                    RefusalReason.WRONG_PASSWORD,
-                    f"password must be {MIN_LENGTH}-{MAX_LENGTH} characters",
-                )
+        """Auto-registration: the first password presented becomes the charger's password.
+
+        A charger without credentials is not registered: anyone could then connect in
+        its name.
+        """
+        if basic is None:
+            return Refusal(
+                HTTPStatus.UNAUTHORIZED,
+                RefusalReason.NO_CREDENTIALS,
+                "HTTP Basic authentication required to register",
+            )
+        username, password = basic
+        if username != charger_id:
+            return Refusal(
+                HTTPStatus.UNAUTHORIZED,
+                RefusalReason.USERNAME_MISMATCH,
+                "Basic auth username must equal the charger id in the path",
+            )
+        if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
+            return Refusal(
+                HTTPStatus.UNAUTHORIZED,
+                RefusalReason.WRONG_PASSWORD,
+                f"password must be {MIN_LENGTH}-{MAX_LENGTH} characters",
+            )
         try:
             async with self._db.begin() as conn:
                 await chargers.register(
@@ -199,7 +222,7 @@ class ChargerAuthenticator:
                     charger_id=charger_id,
                     password=password,
                     now=self._clock.now(),
-                    security_profile=0 if password is None else 1,
+                    security_profile=1,
                     registration_status=RegistrationStatus(self._settings.auto_register_status),
                 )
         except (DomainError, IntegrityError):

@@ -151,3 +151,25 @@ def test_limit_of_one_blocks_after_the_first_failure(clock: FakeMonotonic) -> No
     assert limiter.blocked("::1")
     clock.now += 5.1
     assert not limiter.blocked("::1")
+
+
+def test_limiter_memory_stays_bounded(clock: FakeMonotonic) -> None:
+    limiter = FailureLimiter(limit=1, window_s=60, max_addresses=4)
+    for n in range(100):
+        limiter.fail(f"10.0.{n // 256}.{n % 256}")
+        assert len(limiter._failures) <= 4
+    assert limiter.blocked("10.0.0.99")  # the latest failure is still counted
+
+
+def test_limiter_forgets_stale_addresses_before_live_ones(clock: FakeMonotonic) -> None:
+    limiter = FailureLimiter(limit=1, window_s=60, max_addresses=3)
+    limiter.fail("10.0.0.1")
+    limiter.fail("10.0.0.2")
+    clock.now += 61
+    limiter.fail("10.0.0.1")  # fresh again, though the oldest entry of the table
+    limiter.fail("10.0.0.3")
+    limiter.fail("10.0.0.4")  # the table is full: only the stale 10.0.0.2 goes
+    assert limiter.blocked("10.0.0.1")
+    assert limiter.blocked("10.0.0.3")
+    assert limiter.blocked("10.0.0.4")
+    assert not limiter.blocked("10.0.0.2")
