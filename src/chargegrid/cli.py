@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from chargegrid.config import Settings, load_settings
 
@@ -30,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     _common(serve)
     serve.add_argument("--host", help="overrides CHARGEGRID_HOST")
     serve.add_argument("--ocpp-port", type=int, help="overrides CHARGEGRID_OCPP_PORT")
+    serve.add_argument("--ocpp-tls-port", type=int, help="overrides CHARGEGRID_OCPP_TLS_PORT (wss)")
     serve.add_argument("--http-port", type=int, help="overrides CHARGEGRID_HTTP_PORT")
     serve.add_argument(
         "--auto-register",
@@ -49,29 +51,53 @@ def _parser() -> argparse.ArgumentParser:
     _common(create)
     create.add_argument("--role", choices=["admin", "operator", "viewer"], required=True)
     create.add_argument("--name", help="what the token is for")
+
+    pki = commands.add_parser("pki", help="the built-in CSMS certificate authority")
+    pki_commands = pki.add_subparsers(dest="pki_command", required=True)
+    init = pki_commands.add_parser(
+        "init",
+        help="create a CA and TLS server certificates for a host name, print the settings",
+    )
+    init.add_argument("--host", required=True, help="host name (or IP address) chargers connect to")
+    init.add_argument("--dir", type=Path, help="overrides CHARGEGRID_PKI_DIR (./var/pki)")
+    init.add_argument(
+        "--organization",
+        help="subject O of the certificates (default: CHARGEGRID_TLS_CLIENT_ORGANIZATION "
+        "or 'chargegrid')",
+    )
+    init.add_argument(
+        "--force",
+        action="store_true",
+        help="replace server certificates made for another host (the CA is kept)",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    from chargegrid.storage.engine import normalize_url
-
     try:
         settings = load_settings(
-            database_url=args.database_url,
+            database_url=getattr(args, "database_url", None),
             host=getattr(args, "host", None),
             ocpp_port=getattr(args, "ocpp_port", None),
+            ocpp_tls_port=getattr(args, "ocpp_tls_port", None),
+            pki_dir=getattr(args, "dir", None),
             http_port=getattr(args, "http_port", None),
             auto_register=getattr(args, "auto_register", None),
         )
-        normalize_url(settings.database_url)
+        if args.command != "pki":  # the only command without a database
+            from chargegrid.storage.engine import normalize_url
+
+            normalize_url(settings.database_url)
     except ValueError as error:  # pydantic's ValidationError included
         parser.error(f"invalid settings: {error}")
     if args.command == "serve":
         return _serve(settings)
     if args.command == "db":
         return asyncio.run(_db_upgrade(settings))
+    if args.command == "pki":
+        return _pki_init(settings, args.host, args.organization, force=args.force)
     return asyncio.run(_token_create(settings, args.role, args.name))
 
 
@@ -107,6 +133,36 @@ async def _token_create(settings: Settings, role: str, name: str | None) -> int:
     finally:
         await db.dispose()
     print(token)
+    return 0
+
+
+def _pki_init(settings: Settings, host: str, organization: str | None, *, force: bool) -> int:
+    from chargegrid.domain.clock import SystemClock
+    from chargegrid.pki.files import PkiError, init_pki
+
+    try:
+        result = init_pki(
+            settings.pki_dir,
+            host=host,
+            organization=organization or settings.tls_client_organization or "chargegrid",
+            now=SystemClock().now(),
+            server_days=settings.pki_cert_days,
+            force=force,
+        )
+    except (PkiError, OSError) as error:
+        print(f"chargegrid pki init: {error}", file=sys.stderr)
+        return 1
+    layout = result.layout
+    made = [
+        "created the CA" if result.created_authority else "kept the existing CA",
+        "created server certificates"
+        if result.created_server_certificates
+        else "server certificates already in place",
+    ]
+    print(f"# {layout.directory}: {', '.join(made)} for {host}", file=sys.stderr)
+    print("# chargers must trust " + str(layout.ca_certificate.resolve()), file=sys.stderr)
+    for name, value in layout.settings().items():
+        print(f"{name}={value}")
     return 0
 
 

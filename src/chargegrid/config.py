@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{Path('var') / 'chargegrid.db'}"
@@ -22,6 +22,13 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address both servers listen on.")
     ocpp_port: int = Field(9000, ge=0, le=65535, description="Charger WebSocket port (ws).")
+    ocpp_tls_port: int = Field(
+        9443,
+        ge=0,
+        le=65535,
+        description="Charger WebSocket port over TLS (wss); listens only when "
+        "CHARGEGRID_TLS_CERT and CHARGEGRID_TLS_KEY are set.",
+    )
     http_port: int = Field(8080, ge=0, le=65535, description="REST API port.")
 
     auto_register: bool = Field(
@@ -64,10 +71,56 @@ class Settings(BaseSettings):
     auth_failure_window: float = Field(
         60.0, gt=0, description="Window (s) for counting failed charger logins."
     )
+    tls_cert: Path | None = Field(
+        None, description="PEM server certificate (with any intermediates) for wss."
+    )
+    tls_key: Path | None = Field(None, description="PEM private key of CHARGEGRID_TLS_CERT.")
+    tls_alt_cert: Path | None = Field(
+        None,
+        description="Optional second PEM server certificate with the other key type (RSA or "
+        "ECDSA), so that both the RSA and the ECDSA cipher suites OCPP requires can be used.",
+    )
+    tls_alt_key: Path | None = Field(
+        None, description="PEM private key of CHARGEGRID_TLS_ALT_CERT."
+    )
+    tls_client_ca: Path | None = Field(
+        None,
+        description="PEM CA bundle that charger client certificates must chain to "
+        "(security profile 3); without it no client certificate is asked for.",
+    )
+    tls_client_organization: str | None = Field(
+        None,
+        description="When set, charger client certificates and CSRs must have this subject O.",
+    )
+    pki_dir: Path = Field(
+        Path("var") / "pki",
+        description="Directory of the built-in CSMS certificate authority (ca.pem, ca.key; "
+        "`chargegrid pki init`); SignCertificate requests are signed when it holds a CA.",
+    )
+    pki_cert_days: int = Field(
+        365, ge=1, description="Validity (days) of charger certificates the CA issues."
+    )
     shutdown_grace: float = Field(
         10.0, ge=0, description="Seconds given to open connections to finish on shutdown."
     )
     log_level: str = Field("INFO", description="Python logging level.")
+
+    @model_validator(mode="after")
+    def _pairs(self) -> Settings:
+        for certificate, key, name in (
+            (self.tls_cert, self.tls_key, "TLS"),
+            (self.tls_alt_cert, self.tls_alt_key, "TLS_ALT"),
+        ):
+            if (certificate is None) != (key is None):
+                raise ValueError(f"CHARGEGRID_{name}_CERT and CHARGEGRID_{name}_KEY go together")
+        if self.tls_alt_cert is not None and self.tls_cert is None:
+            raise ValueError("CHARGEGRID_TLS_ALT_CERT needs CHARGEGRID_TLS_CERT")
+        return self
+
+    @property
+    def tls_enabled(self) -> bool:
+        """Whether chargers can connect over wss."""
+        return self.tls_cert is not None and self.tls_key is not None
 
 
 def load_settings(**overrides: object) -> Settings:

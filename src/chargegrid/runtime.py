@@ -69,6 +69,15 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         settings.host,
         settings.http_port,
     )
+    if gateway.tls_port is not None:
+        logger.info(
+            "chargers over TLS: wss://%s:%d/ocpp/{charger_id} (client certificates %s)",
+            settings.host,
+            gateway.tls_port,
+            "verified against " + str(settings.tls_client_ca)
+            if settings.tls_client_ca is not None
+            else "not asked for",
+        )
     try:
         await asyncio.wait(
             [http_task, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED

@@ -7,7 +7,15 @@ from typing import Generic, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from chargegrid.domain.model import Charger, IdToken, Transaction
+from chargegrid.domain.model import (
+    Charger,
+    ChargerEvent,
+    ChargerReport,
+    DeviceVariable,
+    IdToken,
+    Transaction,
+)
+from chargegrid.domain.transaction_state import EventFacts
 
 T = TypeVar("T")
 
@@ -21,11 +29,11 @@ class PageOut(BaseModel, Generic[T]):
 
 class ConnectorOut(BaseModel):
     id: int
-    status: str
+    status: str | None = Field(description="Last reported status; null if never reported.")
     error_code: str | None
     info: str | None
     vendor_error_code: str | None
-    status_at: datetime
+    status_at: datetime | None
 
 
 class EvseOut(BaseModel):
@@ -57,6 +65,7 @@ class ChargerOut(BaseModel):
     firmware_status: str | None
     diagnostics_status: str | None
     last_boot_at: datetime | None
+    last_boot_reason: str | None
     last_heartbeat: datetime | None
     connected_at: datetime | None
     disconnected_at: datetime | None
@@ -80,6 +89,7 @@ class ChargerOut(BaseModel):
             firmware_status=charger.firmware_status,
             diagnostics_status=charger.diagnostics_status,
             last_boot_at=charger.last_boot_at,
+            last_boot_reason=charger.last_boot_reason,
             last_heartbeat=charger.last_heartbeat_at,
             connected_at=charger.connected_at,
             disconnected_at=charger.disconnected_at,
@@ -148,6 +158,20 @@ class TransactionOut(BaseModel):
     energy_wh: float | None
     stop_reason: str | None
     stop_id_token: str | None
+    id_token_type: str | None
+    reservation_id: int | None
+    remote_start_id: int | None
+    charging_state: str | None = Field(description="Last reported (Charging, SuspendedEV...).")
+    trigger_reason: str | None = Field(description="Why the charger sent its last event.")
+    offline: bool = Field(description="Some events were sent while the charger was offline.")
+    number_of_phases: int | None
+    cable_max_current: int | None = Field(description="Amperes.")
+    time_spent_charging_s: int | None
+    last_seq_no: int | None = Field(description="Highest event sequence number received.")
+    seq_gaps: int | None = Field(
+        description="Event sequence numbers missing between 0 and last_seq_no "
+        "(null when the charger does not number its events)."
+    )
 
     @classmethod
     def of(cls, t: Transaction) -> TransactionOut:
@@ -167,6 +191,198 @@ class TransactionOut(BaseModel):
             energy_wh=t.energy_wh,
             stop_reason=t.stop_reason,
             stop_id_token=t.stop_id_token,
+            id_token_type=t.id_token_type,
+            reservation_id=t.reservation_id,
+            remote_start_id=t.remote_start_id,
+            charging_state=t.charging_state,
+            trigger_reason=t.trigger_reason,
+            offline=t.offline,
+            number_of_phases=t.number_of_phases,
+            cable_max_current=t.cable_max_current,
+            time_spent_charging_s=t.time_spent_charging_s,
+            last_seq_no=t.last_seq_no,
+            seq_gaps=t.seq_gaps,
+        )
+
+
+class TransactionEventOut(BaseModel):
+    event_type: str
+    seq_no: int | None
+    occurred_at: datetime
+    received_at: datetime | None
+    trigger_reason: str | None
+    charging_state: str | None
+    stopped_reason: str | None
+    id_token: str | None
+    id_token_type: str | None
+    authorization_status: str | None
+    evse_id: int | None
+    connector_id: int | None
+    meter_start_wh: float | None
+    meter_stop_wh: float | None
+    energy_first_wh: float | None = Field(description="Earliest energy register reading.")
+    energy_last_wh: float | None = Field(description="Latest energy register reading.")
+    offline: bool
+
+    @classmethod
+    def of(cls, e: EventFacts) -> TransactionEventOut:
+        return cls(
+            event_type=e.kind.value,
+            seq_no=e.seq_no,
+            occurred_at=e.occurred_at,
+            received_at=e.received_at,
+            trigger_reason=e.trigger_reason,
+            charging_state=e.charging_state,
+            stopped_reason=e.stopped_reason,
+            id_token=e.id_token,
+            id_token_type=e.id_token_type,
+            authorization_status=e.authorization_status,
+            evse_id=e.evse_id,
+            connector_id=e.connector_id,
+            meter_start_wh=e.meter_start_wh,
+            meter_stop_wh=e.meter_stop_wh,
+            energy_first_wh=e.energy_first_wh,
+            energy_last_wh=e.energy_last_wh,
+            offline=e.offline,
+        )
+
+
+class ComponentOut(BaseModel):
+    name: str
+    instance: str | None
+    evse_id: int | None
+    connector_id: int | None
+
+
+class VariableAttributeOut(BaseModel):
+    type: str = Field(description="Actual, Target, MinSet or MaxSet.")
+    value: str | None
+    mutability: str | None
+    persistent: bool | None
+    constant: bool | None
+
+
+class VariableCharacteristicsOut(BaseModel):
+    data_type: str
+    unit: str | None
+    min_limit: float | None
+    max_limit: float | None
+    values_list: str | None
+    supports_monitoring: bool
+
+
+class VariableOut(BaseModel):
+    component: ComponentOut
+    variable: str
+    variable_instance: str | None
+    attributes: list[VariableAttributeOut]
+    characteristics: VariableCharacteristicsOut | None
+    reported_at: datetime | None = Field(description="When the newest report of it was made.")
+    updated_at: datetime | None
+
+    @classmethod
+    def of(cls, v: DeviceVariable) -> VariableOut:
+        c = v.characteristics
+        return cls(
+            component=ComponentOut(
+                name=v.component.name,
+                instance=v.component.instance,
+                evse_id=v.component.evse_id,
+                connector_id=v.component.connector_id,
+            ),
+            variable=v.name,
+            variable_instance=v.instance,
+            attributes=[
+                VariableAttributeOut(
+                    type=a.type,
+                    value=a.value,
+                    mutability=a.mutability,
+                    persistent=a.persistent,
+                    constant=a.constant,
+                )
+                for a in v.attributes
+            ],
+            characteristics=None
+            if c is None
+            else VariableCharacteristicsOut(
+                data_type=c.data_type,
+                unit=c.unit,
+                min_limit=c.min_limit,
+                max_limit=c.max_limit,
+                values_list=c.values_list,
+                supports_monitoring=c.supports_monitoring,
+            ),
+            reported_at=v.reported_at,
+            updated_at=v.updated_at,
+        )
+
+
+class ChargerEventOut(BaseModel):
+    event_id: int
+    occurred_at: datetime
+    trigger: str
+    actual_value: str
+    component: ComponentOut
+    variable: str
+    variable_instance: str | None
+    notification_type: str
+    cause: int | None
+    tech_code: str | None
+    tech_info: str | None
+    cleared: bool | None
+    transaction_id: str | None
+    variable_monitoring_id: int | None
+    received_at: datetime | None
+
+    @classmethod
+    def of(cls, e: ChargerEvent) -> ChargerEventOut:
+        return cls(
+            event_id=e.event_id,
+            occurred_at=e.occurred_at,
+            trigger=e.trigger,
+            actual_value=e.actual_value,
+            component=ComponentOut(
+                name=e.component.name,
+                instance=e.component.instance,
+                evse_id=e.component.evse_id,
+                connector_id=e.component.connector_id,
+            ),
+            variable=e.variable_name,
+            variable_instance=e.variable_instance,
+            notification_type=e.notification_type,
+            cause=e.cause,
+            tech_code=e.tech_code,
+            tech_info=e.tech_info,
+            cleared=e.cleared,
+            transaction_id=e.transaction_id,
+            variable_monitoring_id=e.variable_monitoring_id,
+            received_at=e.received_at,
+        )
+
+
+class ChargerReportOut(BaseModel):
+    kind: str
+    request_id: int | None
+    seq_no: int | None
+    tbc: bool | None
+    evse_id: int | None
+    status: str | None
+    payload: dict[str, object] = Field(description="The report as the charger sent it.")
+    generated_at: datetime | None
+    received_at: datetime | None
+
+    @classmethod
+    def of(cls, r: ChargerReport) -> ChargerReportOut:
+        return cls(
+            kind=r.kind.value,
+            request_id=r.request_id,
+            seq_no=r.seq_no,
+            tbc=r.tbc,
+            evse_id=r.evse_id,
+            status=r.status,
+            payload=r.payload,
+            generated_at=r.generated_at,
+            received_at=r.received_at,
         )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class RegistrationStatus(StrEnum):
@@ -36,6 +37,7 @@ class AuthorizationStatus(StrEnum):
     EXPIRED = "Expired"
     INVALID = "Invalid"
     CONCURRENT_TX = "ConcurrentTx"
+    UNKNOWN = "Unknown"  # no such token is known to the platform
 
 
 class TransactionStatus(StrEnum):
@@ -43,6 +45,21 @@ class TransactionStatus(StrEnum):
 
     ACTIVE = "active"
     COMPLETED = "completed"
+
+
+class TransactionEventKind(StrEnum):
+    """Where in its life a transaction is, as a charger reports it."""
+
+    STARTED = "Started"
+    UPDATED = "Updated"
+    ENDED = "Ended"
+
+
+class IdIssuer(StrEnum):
+    """Who names a transaction: the charger (OCPP 2.x) or the platform (OCPP 1.6)."""
+
+    CHARGER = "charger"
+    PLATFORM = "platform"
 
 
 class Direction(StrEnum):
@@ -69,12 +86,12 @@ class Location:
 
 @dataclass(frozen=True, slots=True)
 class Connector:
-    """One plug of an EVSE, with its last reported status."""
+    """One plug of an EVSE, with its last reported status (None: known, never reported)."""
 
     evse_id: int
     connector_id: int
-    status: str
-    status_at: datetime
+    status: str | None = None
+    status_at: datetime | None = None
     error_code: str | None = None
     info: str | None = None
     vendor_id: str | None = None
@@ -118,6 +135,7 @@ class Charger:
     log_status: str | None = None
     log_status_at: datetime | None = None
     last_boot_at: datetime | None = None
+    last_boot_reason: str | None = None
     last_heartbeat_at: datetime | None = None
     connected_at: datetime | None = None
     disconnected_at: datetime | None = None
@@ -138,6 +156,7 @@ class BootInfo:
     imsi: str | None = None
     meter_type: str | None = None
     meter_serial_number: str | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,32 +218,50 @@ class MeterSample:
 
 
 ENERGY_IMPORT = "Energy.Active.Import.Register"
+_WH_PER_UNIT = {None: 1.0, "Wh": 1.0, "kWh": 1000.0}
+
+
+def energy_register_wh(sample: MeterSample) -> float | None:
+    """The reading of the total imported-energy register in Wh; None for any other sample."""
+    if sample.measurand != ENERGY_IMPORT or sample.phase is not None or sample.value is None:
+        return None
+    factor = _WH_PER_UNIT.get(sample.unit)
+    return None if factor is None else sample.value * factor
 
 
 @dataclass(frozen=True, slots=True)
-class TransactionStart:
-    """A charger says a transaction started."""
+class TransactionEvent:
+    """One report of a charger about a transaction, whatever its OCPP version.
 
+    ``transaction_id`` is the id both sides use; None on a start means the platform
+    assigns it. ``seq_no`` orders the events of a transaction when the charger numbers
+    them; ``meter_start_wh`` / ``meter_stop_wh`` are the meter readings a charger states
+    explicitly at the start and the end (otherwise they come from the energy register
+    readings among ``samples``).
+    """
+
+    kind: TransactionEventKind
     charger_id: str
-    evse_id: int
-    connector_id: int
-    id_token: str
-    meter_start_wh: float
-    started_at: datetime
-    reservation_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TransactionStop:
-    """A charger says a transaction stopped; ``transaction_id`` is the charger's id for it."""
-
-    charger_id: str
-    transaction_id: str
-    meter_stop_wh: float
-    stopped_at: datetime
-    reason: str | None = None
+    occurred_at: datetime
+    transaction_id: str | None = None
+    id_issuer: IdIssuer = IdIssuer.CHARGER
+    seq_no: int | None = None
+    evse_id: int | None = None
+    connector_id: int | None = None
     id_token: str | None = None
+    id_token_type: str | None = None
     samples: tuple[MeterSample, ...] = ()
+    meter_start_wh: float | None = None
+    meter_stop_wh: float | None = None
+    trigger_reason: str | None = None
+    charging_state: str | None = None
+    stopped_reason: str | None = None
+    offline: bool = False
+    number_of_phases: int | None = None
+    cable_max_current: int | None = None
+    reservation_id: int | None = None
+    remote_start_id: int | None = None
+    time_spent_charging_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +284,17 @@ class Transaction:
     stop_reason: str | None = None
     stop_id_token: str | None = None
     reservation_id: int | None = None
+    id_token_type: str | None = None
+    charging_state: str | None = None
+    trigger_reason: str | None = None
+    offline: bool = False
+    number_of_phases: int | None = None
+    cable_max_current: int | None = None
+    remote_start_id: int | None = None
+    time_spent_charging_s: int | None = None
+    last_seq_no: int | None = None
+    seq_gaps: int | None = None
+    superseded_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,3 +312,105 @@ class MessageRecord:
     error_description: str | None = None
     answered_at: datetime | None = None
     latency_ms: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentRef:
+    """A part of a charger in its device model: the charger itself, an EVSE, a connector..."""
+
+    name: str
+    instance: str | None = None
+    evse_id: int | None = None
+    connector_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VariableAttribute:
+    """One value of a variable: its actual value, or a target, minimum or maximum setting."""
+
+    type: str
+    value: str | None = None
+    mutability: str | None = None
+    persistent: bool | None = None
+    constant: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VariableCharacteristics:
+    """What values a variable takes."""
+
+    data_type: str
+    supports_monitoring: bool
+    unit: str | None = None
+    min_limit: float | None = None
+    max_limit: float | None = None
+    values_list: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceVariable:
+    """A variable of a component in a charger's device model, with what is known of it."""
+
+    component: ComponentRef
+    name: str
+    instance: str | None = None
+    attributes: tuple[VariableAttribute, ...] = ()
+    characteristics: VariableCharacteristics | None = None
+    reported_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerEvent:
+    """Something a monitored variable of a charger did (a fault, a threshold crossed...)."""
+
+    event_id: int
+    occurred_at: datetime
+    trigger: str
+    actual_value: str
+    component: ComponentRef
+    variable_name: str
+    notification_type: str
+    variable_instance: str | None = None
+    cause: int | None = None
+    tech_code: str | None = None
+    tech_info: str | None = None
+    cleared: bool | None = None
+    transaction_id: str | None = None
+    variable_monitoring_id: int | None = None
+    generated_at: datetime | None = None
+    seq_no: int | None = None
+    received_at: datetime | None = None
+
+
+class ReportKind(StrEnum):
+    """Reports from chargers that are kept as they were sent, until a module owns them."""
+
+    DEVICE_MODEL = "device_model"  # which parts of a device model report arrived
+    CHARGING_LIMIT = "charging_limit"
+    CHARGING_LIMIT_CLEARED = "charging_limit_cleared"
+    EV_CHARGING_NEEDS = "ev_charging_needs"
+    EV_CHARGING_SCHEDULE = "ev_charging_schedule"
+    CHARGING_PROFILES = "charging_profiles"
+    RESERVATION_STATUS = "reservation_status"
+    CUSTOMER_INFORMATION = "customer_information"
+    DISPLAY_MESSAGES = "display_messages"
+    MONITORING = "monitoring"
+    FIRMWARE_PUBLICATION = "firmware_publication"
+    EV_CERTIFICATE_REQUEST = "ev_certificate_request"
+    CERTIFICATE_STATUS_REQUEST = "certificate_status_request"
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerReport:
+    """One report of a charger; ``payload`` is its content as the charger sent it."""
+
+    kind: ReportKind
+    payload: dict[str, Any]
+    request_id: int | None = None
+    seq_no: int | None = None
+    tbc: bool | None = None
+    evse_id: int | None = None
+    status: str | None = None
+    generated_at: datetime | None = None
+    received_at: datetime | None = None

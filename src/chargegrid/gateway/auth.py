@@ -1,4 +1,11 @@
-"""Who may connect: charger identity from the path, Basic auth, rate limiting."""
+"""Who may connect: charger identity from the path, security profiles, rate limiting.
+
+A connection reaches a level: 1 with a valid Basic password over ws, 2 with one over
+wss, 3 over wss with a client certificate that verified against the client CA and whose
+CN is the charger id (and O the configured organization). A charger is admitted when
+the level reaches its ``security_profile`` (profile 0: no credentials at all). A
+presented certificate must always belong to the charger, whatever its profile.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +32,7 @@ from chargegrid.domain.passwords import (
     verify_password,
 )
 from chargegrid.domain.services import chargers
+from chargegrid.gateway.tls import ClientCertificate
 from chargegrid.storage.engine import Database
 from chargegrid.storage.repositories.chargers import get_credentials
 
@@ -41,6 +49,8 @@ class RefusalReason(StrEnum):
     USERNAME_MISMATCH = "username_mismatch"
     WRONG_PASSWORD = "wrong_password"
     INSECURE_TRANSPORT = "insecure_transport"
+    NO_CLIENT_CERTIFICATE = "no_client_certificate"
+    CERTIFICATE_MISMATCH = "certificate_mismatch"
     RATE_LIMITED = "rate_limited"
 
 
@@ -116,7 +126,7 @@ class FailureLimiter:
 
 
 class ChargerAuthenticator:
-    """Decides, before the upgrade, whether a charger may connect (security profile 1)."""
+    """Decides, before the upgrade, whether a charger may connect (security profiles 0-3)."""
 
     def __init__(self, db: Database, settings: Settings, clock: Clock) -> None:
         self._db = db
@@ -126,22 +136,60 @@ class ChargerAuthenticator:
         self._limiter = FailureLimiter(settings.auth_failure_limit, settings.auth_failure_window)
 
     async def check(
-        self, charger_id: str, authorization: str | None, address: str, *, secure: bool
+        self,
+        charger_id: str,
+        authorization: str | None,
+        address: str,
+        *,
+        secure: bool,
+        certificate: ClientCertificate | None = None,
     ) -> Refusal | None:
-        """None when the charger may connect, else the refusal to send."""
+        """None when the charger may connect, else the refusal to send.
+
+        ``secure``: the connection is TLS; ``certificate``: the client certificate the
+        handshake verified.
+        """
         if self._limiter.blocked(address):
             return Refusal(
                 HTTPStatus.TOO_MANY_REQUESTS,
                 RefusalReason.RATE_LIMITED,
                 "too many failed logins from this address; try again later",
             )
-        refusal = await self._check(charger_id, parse_basic_auth(authorization), secure=secure)
+        refusal = self._check_certificate(charger_id, certificate)
+        if refusal is None:
+            refusal = await self._check(
+                charger_id,
+                parse_basic_auth(authorization),
+                secure=secure,
+                certified=certificate is not None,
+            )
         if refusal is not None and refusal.reason is not RefusalReason.INSECURE_TRANSPORT:
             self._limiter.fail(address)
         return refusal
 
+    def _check_certificate(
+        self, charger_id: str, certificate: ClientCertificate | None
+    ) -> Refusal | None:
+        """A client certificate, when there is one, must be this charger's."""
+        if certificate is None:
+            return None
+        if certificate.common_name != charger_id:
+            return Refusal(
+                HTTPStatus.FORBIDDEN,
+                RefusalReason.CERTIFICATE_MISMATCH,
+                f"client certificate CN {certificate.common_name!r} is not the charger id",
+            )
+        organization = self._settings.tls_client_organization
+        if organization is not None and certificate.organization != organization:
+            return Refusal(
+                HTTPStatus.FORBIDDEN,
+                RefusalReason.CERTIFICATE_MISMATCH,
+                f"client certificate O {certificate.organization!r} is not {organization!r}",
+            )
+        return None
+
     async def _check(
-        self, charger_id: str, basic: tuple[str, str] | None, *, secure: bool
+        self, charger_id: str, basic: tuple[str, str] | None, *, secure: bool, certified: bool
     ) -> Refusal | None:
         async with self._db.connect() as conn:
             credentials = await get_credentials(conn, charger_id)
@@ -152,15 +200,25 @@ class ChargerAuthenticator:
                     RefusalReason.UNKNOWN_CHARGER,
                     f"unknown charger {charger_id!r}",
                 )
-            return await self._register(charger_id, basic, secure=secure)
+            return await self._register(charger_id, basic, secure=secure, certified=certified)
         profile = credentials.security_profile
+        if profile == 0 or certified:
+            # A verified certificate of this charger over TLS is the highest level (3).
+            return None
         if profile >= 2 and not secure:
             return Refusal(
                 HTTPStatus.FORBIDDEN,
                 RefusalReason.INSECURE_TRANSPORT,
                 f"charger {charger_id!r} uses security profile {profile}: connect over TLS",
             )
-        if profile == 0 or credentials.password_hash is None:
+        if profile == 3:
+            return Refusal(
+                HTTPStatus.FORBIDDEN,
+                RefusalReason.NO_CLIENT_CERTIFICATE,
+                f"charger {charger_id!r} uses security profile 3: "
+                "present a client certificate issued for it",
+            )
+        if credentials.password_hash is None:
             return None
         if basic is None:
             return Refusal(
@@ -189,13 +247,18 @@ class ChargerAuthenticator:
         return True
 
     async def _register(
-        self, charger_id: str, basic: tuple[str, str] | None, *, secure: bool
+        self, charger_id: str, basic: tuple[str, str] | None, *, secure: bool, certified: bool
     ) -> Refusal | None:
-        """Auto-registration: the first password presented becomes the charger's password.
+        """Auto-registration at the level the first connection reached.
 
-        A charger without credentials is not registered: anyone could then connect in
-        its name.
+        With a verified client certificate of this charger the charger is registered at
+        profile 3 without a password (the CA vouches for it). Otherwise the first
+        password presented becomes the charger's password, at profile 2 over wss and 1
+        over ws. A charger without credentials is not registered: anyone could then
+        connect in its name.
         """
+        if certified:
+            return await self._insert(charger_id, None, 3, basic, secure=secure)
         if basic is None:
             return Refusal(
                 HTTPStatus.UNAUTHORIZED,
@@ -215,6 +278,17 @@ class ChargerAuthenticator:
                 RefusalReason.WRONG_PASSWORD,
                 f"password must be {MIN_LENGTH}-{MAX_LENGTH} characters",
             )
+        return await self._insert(charger_id, password, 2 if secure else 1, basic, secure=secure)
+
+    async def _insert(
+        self,
+        charger_id: str,
+        password: str | None,
+        profile: int,
+        basic: tuple[str, str] | None,
+        *,
+        secure: bool,
+    ) -> Refusal | None:
         try:
             async with self._db.begin() as conn:
                 await chargers.register(
@@ -222,11 +296,11 @@ class ChargerAuthenticator:
                     charger_id=charger_id,
                     password=password,
                     now=self._clock.now(),
-                    security_profile=1,
+                    security_profile=profile,
                     registration_status=RegistrationStatus(self._settings.auto_register_status),
                 )
         except (DomainError, IntegrityError):
             # Registered concurrently by another connection (PostgreSQL reports the race as
             # a unique violation, SQLite serialises writers): check against that.
-            return await self._check(charger_id, basic, secure=secure)
+            return await self._check(charger_id, basic, secure=secure, certified=password is None)
         return None

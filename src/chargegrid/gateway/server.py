@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections import Counter
 from collections.abc import Sequence
 from http import HTTPStatus
@@ -24,6 +25,12 @@ from chargegrid.gateway.auth import (
 )
 from chargegrid.gateway.connection import ChargerConnection, ChargerUnavailable
 from chargegrid.gateway.dispatch import Dispatcher
+from chargegrid.gateway.tls import (
+    TlsFailure,
+    client_certificate,
+    context_from_settings,
+    observe_handshake_failures,
+)
 from chargegrid.metrics import Metrics
 from chargegrid.ocpp.protocol import OcppProtocol
 from chargegrid.ocpp.versions import OcppVersion
@@ -31,7 +38,7 @@ from chargegrid.storage.engine import Database
 
 logger = logging.getLogger(__name__)
 
-SUPPORTED_VERSIONS: tuple[OcppVersion, ...] = (OcppVersion.V16,)
+SUPPORTED_VERSIONS: tuple[OcppVersion, ...] = (OcppVersion.V16, OcppVersion.V201)
 REPLACED = 4000  # private-use close code: a newer connection of the same charger took over
 
 
@@ -55,7 +62,11 @@ def choose_version(offered: Sequence[str]) -> OcppVersion | None:
 
 
 class GatewayServer:
-    """Accepts chargers at ``/ocpp/{charger_id}`` and keeps one connection per charger."""
+    """Accepts chargers at ``/ocpp/{charger_id}`` and keeps one connection per charger.
+
+    Listens for ws on ``ocpp_port`` and, when a TLS certificate is configured, for wss
+    on ``ocpp_tls_port``; both feed the same registry.
+    """
 
     def __init__(
         self,
@@ -73,6 +84,7 @@ class GatewayServer:
         self._connections: dict[str, ChargerConnection] = {}
         self._closing: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
+        self._tls_server: Server | None = None
 
     # Presence -----------------------------------------------------------------------
 
@@ -99,10 +111,19 @@ class GatewayServer:
 
     async def start(self) -> None:
         settings = self._settings
-        self._server = await serve(
+        tls = context_from_settings(settings)  # bad certificate files fail before listening
+        self._server = await self._listen(settings.ocpp_port, None)
+        if tls is not None:
+            observe_handshake_failures(tls, self._tls_failed)
+            self._tls_server = await self._listen(settings.ocpp_tls_port, tls)
+
+    async def _listen(self, port: int, tls: ssl.SSLContext | None) -> Server:
+        settings = self._settings
+        return await serve(
             self._serve_connection,
             settings.host,
-            settings.ocpp_port,
+            port,
+            ssl=tls,
             process_request=self._process_request,
             select_subprotocol=self._select_subprotocol,
             compression=None,
@@ -114,17 +135,25 @@ class GatewayServer:
 
     @property
     def port(self) -> int:
-        """The port actually listened on (useful when configured as 0)."""
+        """The ws port actually listened on (useful when configured as 0)."""
         assert self._server is not None
-        return int(next(iter(self._server.sockets)).getsockname()[1])
+        return _port_of(self._server)
+
+    @property
+    def tls_port(self) -> int | None:
+        """The wss port actually listened on; None without TLS."""
+        return None if self._tls_server is None else _port_of(self._tls_server)
 
     async def stop(self) -> None:
         """Stop accepting, close every connection (1001 going away) and wait."""
-        if self._server is None:
-            return
-        self._server.close(close_connections=True)
+        servers = [s for s in (self._server, self._tls_server) if s is not None]
+        for server in servers:
+            server.close(close_connections=True)
         try:
-            await asyncio.wait_for(self._server.wait_closed(), self._settings.shutdown_grace)
+            await asyncio.wait_for(
+                asyncio.gather(*(s.wait_closed() for s in servers)),
+                self._settings.shutdown_grace,
+            )
         except TimeoutError:
             logger.warning("some charger connections did not close in time")
 
@@ -154,13 +183,29 @@ class GatewayServer:
                 ),
             )
         address = ws.remote_address[0] if ws.remote_address else "?"
+        ssl_object = ws.transport.get_extra_info("ssl_object")
         refusal = await self._authenticator.check(
-            charger_id, request.headers.get("Authorization"), str(address), secure=False
+            charger_id,
+            request.headers.get("Authorization"),
+            str(address),
+            secure=ssl_object is not None,
+            certificate=client_certificate(ssl_object),
         )
         if refusal is not None:
-            logger.warning("refused charger %s from %s: %s", charger_id, address, refusal.message)
+            logger.warning(
+                "refused charger %s from %s: %s [%s]",
+                charger_id,
+                address,
+                refusal.message,
+                refusal.reason.value,
+            )
             return self._refuse(ws, refusal)
         return None
+
+    def _tls_failed(self, failure: TlsFailure, detail: str) -> None:
+        """A TLS handshake failed: the charger never reached the HTTP upgrade."""
+        logger.warning("refused a TLS handshake: %s [%s]", detail, failure.value)
+        self._metrics.refused_connections.labels(reason=failure.value).inc()
 
     def _refuse(self, ws: ServerConnection, refusal: Refusal) -> Response:
         self._metrics.refused_connections.labels(reason=refusal.reason.value).inc()
@@ -233,3 +278,7 @@ class GatewayServer:
                     await chargers.mark_disconnected(conn, charger_id, now)
         except Exception:
             logger.exception("could not record the connection state of charger %s", charger_id)
+
+
+def _port_of(server: Server) -> int:
+    return int(next(iter(server.sockets)).getsockname()[1])

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -76,6 +78,7 @@ chargers = Table(
     Column("log_status", String(40)),
     Column("log_status_at", UTCDateTime),
     Column("last_boot_at", UTCDateTime),
+    Column("last_boot_reason", String(32)),
     Column("last_heartbeat_at", UTCDateTime),
     Column("connected_at", UTCDateTime),
     Column("disconnected_at", UTCDateTime),
@@ -149,12 +152,65 @@ transactions = Table(
     Column("stop_reason", String(32)),
     Column("stop_id_token", String(255)),
     Column("reservation_id", Integer),
+    Column("id_token_type", String(20)),
+    Column("charging_state", String(16)),
+    Column("trigger_reason", String(32)),
+    Column("offline", Boolean, nullable=False, server_default="0"),
+    Column("number_of_phases", Integer),
+    Column("cable_max_current", Integer),
+    Column("remote_start_id", Integer),
+    Column("time_spent_charging_s", Integer),
+    Column("last_seq_no", Integer),
+    Column("seq_gaps", Integer),
+    Column("superseded_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     ForeignKeyConstraint(["charger_id"], ["chargers.id"], ondelete="CASCADE"),
     UniqueConstraint("charger_id", "transaction_id"),
     Index("ix_transactions_charger_started", "charger_id", "started_at"),
     Index("ix_transactions_id_token_status", "id_token", "status"),
+)
+
+# Every event a charger reported about a transaction; the transaction row is derived
+# from them (chargegrid.domain.transaction_state). A numbered event is kept once.
+transaction_events = Table(
+    "transaction_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column(
+        "transaction_pk",
+        BigInteger,
+        ForeignKey("transactions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("seq_no", Integer),
+    Column("event_type", String(8), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("trigger_reason", String(32)),
+    Column("charging_state", String(16)),
+    Column("stopped_reason", String(32)),
+    Column("id_token", String(255)),
+    Column("id_token_type", String(20)),
+    Column("authorization_status", String(32)),
+    Column("evse_id", Integer),
+    Column("connector_id", Integer),
+    Column("meter_start_wh", Float),
+    Column("meter_stop_wh", Float),
+    Column("energy_first_at", UTCDateTime),
+    Column("energy_first_wh", Float),
+    Column("energy_last_at", UTCDateTime),
+    Column("energy_last_wh", Float),
+    Column("offline", Boolean, nullable=False, server_default="0"),
+    Column("number_of_phases", Integer),
+    Column("cable_max_current", Integer),
+    Column("reservation_id", Integer),
+    Column("remote_start_id", Integer),
+    Column("time_spent_charging_s", Integer),
+    Column("received_at", UTCDateTime, nullable=False),
+    # Whether the transaction's state still depends on this event (only those are read back).
+    Column("decisive", Boolean, nullable=False, server_default="1"),
+    UniqueConstraint("transaction_pk", "seq_no"),
+    Index("ix_transaction_events_decisive", "transaction_pk", "decisive"),
 )
 
 meter_samples = Table(
@@ -219,8 +275,32 @@ certificate_requests = Table(
     Column("csr", Text, nullable=False),
     Column("certificate_type", String(40)),
     Column("status", String(16), nullable=False),
+    Column("reason", String(255)),  # why a request was rejected
     Column("received_at", UTCDateTime, nullable=False),
     ForeignKeyConstraint(["charger_id"], ["chargers.id"], ondelete="CASCADE"),
+)
+
+# Certificates the built-in CSMS certificate authority issued to chargers.
+certificates = Table(
+    "certificates",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("charger_id", String(CHARGER_ID), nullable=False),
+    Column(
+        "request_id",
+        BigInteger,
+        ForeignKey("certificate_requests.id", ondelete="SET NULL"),
+    ),
+    Column("certificate_type", String(40), nullable=False),
+    Column("serial_number", String(40), nullable=False, unique=True),  # hex
+    Column("fingerprint_sha256", String(64), nullable=False, unique=True),  # hex
+    Column("subject", String(255), nullable=False),
+    Column("not_before", UTCDateTime, nullable=False),
+    Column("not_after", UTCDateTime, nullable=False),
+    Column("certificate", Text, nullable=False),  # PEM
+    Column("issued_at", UTCDateTime, nullable=False),
+    ForeignKeyConstraint(["charger_id"], ["chargers.id"], ondelete="CASCADE"),
+    Index("ix_certificates_charger_issued", "charger_id", "issued_at"),
 )
 
 api_tokens = Table(
@@ -232,4 +312,105 @@ api_tokens = Table(
     Column("name", String(100)),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+)
+
+# The device model a charger reports (OCPP 2.x NotifyReport): one row per variable of a
+# component. Absent instances are '' and absent EVSE / connector ids 0 (real ones are > 0),
+# so that the unique key holds no NULLs.
+device_variables = Table(
+    "device_variables",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("charger_id", String(CHARGER_ID), nullable=False),
+    Column("component_name", String(50), nullable=False),
+    Column("component_instance", String(50), nullable=False),
+    Column("evse_id", Integer, nullable=False, server_default="0"),
+    Column("connector_id", Integer, nullable=False, server_default="0"),
+    Column("variable_name", String(50), nullable=False),
+    Column("variable_instance", String(50), nullable=False),
+    Column("data_type", String(16)),
+    Column("unit", String(16)),
+    Column("min_limit", Float),
+    Column("max_limit", Float),
+    Column("values_list", String(1000)),
+    Column("supports_monitoring", Boolean),
+    Column("updated_at", UTCDateTime, nullable=False),
+    ForeignKeyConstraint(["charger_id"], ["chargers.id"], ondelete="CASCADE"),
+    UniqueConstraint(
+        "charger_id",
+        "component_name",
+        "component_instance",
+        "evse_id",
+        "connector_id",
+        "variable_name",
+        "variable_instance",
+    ),
+)
+
+device_variable_attributes = Table(
+    "device_variable_attributes",
+    metadata,
+    Column(
+        "variable_id",
+        BigInteger,
+        ForeignKey("device_variables.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("type", String(8), primary_key=True),  # Actual, Target, MinSet, MaxSet
+    Column("value", String(2500)),
+    Column("mutability", String(10)),
+    Column("persistent", Boolean),
+    Column("constant", Boolean),
+    Column("reported_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Events of monitored variables (OCPP 2.x NotifyEvent).
+charger_events = Table(
+    "charger_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("charger_id", String(CHARGER_ID), nullable=False),
+    Column("event_id", Integer, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("trigger", String(16), nullable=False),
+    Column("actual_value", String(2500), nullable=False),
+    Column("component_name", String(50), nullable=False),
+    Column("component_instance", String(50)),
+    Column("evse_id", Integer),
+    Column("connector_id", Integer),
+    Column("variable_name", String(50), nullable=False),
+    Column("variable_instance", String(50)),
+    Column("notification_type", String(32), nullable=False),
+    Column("cause", Integer),
+    Column("tech_code", String(50)),
+    Column("tech_info", String(500)),
+    Column("cleared", Boolean),
+    Column("transaction_id", String(36)),
+    Column("variable_monitoring_id", Integer),
+    Column("generated_at", UTCDateTime),
+    Column("seq_no", Integer),
+    Column("received_at", UTCDateTime, nullable=False),
+    ForeignKeyConstraint(["charger_id"], ["chargers.id"], ondelete="CASCADE"),
+    Index("ix_charger_events_charger_occurred", "charger_id", "occurred_at"),
+)
+
+# Reports that no module owns yet (charging limits, EV charging needs, display messages,
+# ...), kept as the charger sent them and findable by kind, request and EVSE.
+charger_reports = Table(
+    "charger_reports",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("charger_id", String(CHARGER_ID), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("request_id", Integer),
+    Column("seq_no", Integer),
+    Column("tbc", Boolean),
+    Column("evse_id", Integer),
+    Column("status", String(40)),
+    Column("payload", JSON, nullable=False),
+    Column("generated_at", UTCDateTime),
+    Column("received_at", UTCDateTime, nullable=False),
+    ForeignKeyConstraint(["charger_id"], ["chargers.id"], ondelete="CASCADE"),
+    Index("ix_charger_reports_charger_kind", "charger_id", "kind", "received_at"),
 )

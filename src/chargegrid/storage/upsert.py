@@ -32,3 +32,21 @@ async def upsert(
         where=None if only_if is None else only_if(statement.excluded),
     )
     await conn.execute(statement)
+
+
+async def insert_ignoring_conflict(
+    conn: AsyncConnection, table: Table, values: Mapping[str, Any], *, key: Sequence[str]
+) -> int | None:
+    """Insert ``values`` and return the new row's ``id``; None if ``key`` already exists.
+
+    The unique constraint decides, so two writers racing for the same key cannot both win.
+    """
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=list(key))
+        .returning(table.c.id)
+    )
+    found = (await conn.execute(statement)).scalar_one_or_none()
+    return None if found is None else int(found)

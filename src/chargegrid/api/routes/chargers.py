@@ -8,12 +8,22 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from chargegrid.api.deps import PagingDep, PlatformDep, ReadConn, WriteConn, require
-from chargegrid.api.schemas import ChargerIn, ChargerOut, MessageOut, PageOut
-from chargegrid.domain.model import RegistrationStatus
+from chargegrid.api.schemas import (
+    ChargerEventOut,
+    ChargerIn,
+    ChargerOut,
+    ChargerReportOut,
+    MessageOut,
+    PageOut,
+    VariableOut,
+)
+from chargegrid.domain.model import RegistrationStatus, ReportKind
 from chargegrid.domain.services import chargers
 from chargegrid.domain.services.access import Role
 from chargegrid.storage.repositories import chargers as charger_repo
+from chargegrid.storage.repositories import device_model as device_model_repo
 from chargegrid.storage.repositories import messages as message_repo
+from chargegrid.storage.repositories import reports as report_repo
 
 router = APIRouter(prefix="/chargers", tags=["chargers"])
 
@@ -86,6 +96,86 @@ async def list_messages(
             )
             for r in page.items
         ],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/{charger_id}/variables", dependencies=[require(Role.VIEWER)])
+async def list_variables(
+    charger_id: str,
+    conn: ReadConn,
+    paging: PagingDep,
+    component: Annotated[str | None, Query(description="Only this component (name).")] = None,
+    variable: Annotated[str | None, Query(description="Only this variable (name).")] = None,
+    evse_id: Annotated[int | None, Query(description="Only components of this EVSE.")] = None,
+) -> PageOut[VariableOut]:
+    """The charger's device model as it reported it: variables of its components."""
+    await chargers.get(conn, charger_id)
+    page = await device_model_repo.list_page(
+        conn,
+        charger_id,
+        limit=paging.limit,
+        offset=paging.offset,
+        component=component,
+        variable=variable,
+        evse_id=evse_id,
+    )
+    return PageOut(
+        items=[VariableOut.of(v) for v in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/{charger_id}/events", dependencies=[require(Role.VIEWER)])
+async def list_events(
+    charger_id: str,
+    conn: ReadConn,
+    paging: PagingDep,
+    component: Annotated[str | None, Query(description="Only this component (name).")] = None,
+    variable: Annotated[str | None, Query(description="Only this variable (name).")] = None,
+) -> PageOut[ChargerEventOut]:
+    """Events of the charger's monitored variables, newest first."""
+    await chargers.get(conn, charger_id)
+    page = await report_repo.events_page(
+        conn,
+        charger_id,
+        limit=paging.limit,
+        offset=paging.offset,
+        component=component,
+        variable=variable,
+    )
+    return PageOut(
+        items=[ChargerEventOut.of(e) for e in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/{charger_id}/reports", dependencies=[require(Role.VIEWER)])
+async def list_reports(
+    charger_id: str,
+    conn: ReadConn,
+    paging: PagingDep,
+    kind: Annotated[ReportKind | None, Query(description="Only reports of this kind.")] = None,
+    request_id: Annotated[int | None, Query(description="Only answers to this request.")] = None,
+) -> PageOut[ChargerReportOut]:
+    """Other reports of the charger (charging limits, EV charging needs...), newest first."""
+    await chargers.get(conn, charger_id)
+    page = await report_repo.reports_page(
+        conn,
+        charger_id,
+        limit=paging.limit,
+        offset=paging.offset,
+        kind=kind,
+        request_id=request_id,
+    )
+    return PageOut(
+        items=[ChargerReportOut.of(r) for r in page.items],
         total=page.total,
         limit=page.limit,
         offset=page.offset,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from chargegrid.api.deps import PagingDep, ReadConn, require
-from chargegrid.api.schemas import PageOut, TransactionOut
+from chargegrid.api.schemas import PageOut, TransactionEventOut, TransactionOut
 from chargegrid.domain.errors import DomainError, ErrorKind
 from chargegrid.domain.model import TransactionStatus
 from chargegrid.domain.services.access import Role
@@ -46,3 +46,19 @@ async def get_transaction(transaction_pk: int, conn: ReadConn) -> TransactionOut
     if transaction is None:
         raise DomainError(ErrorKind.NOT_FOUND, f"transaction {transaction_pk} not found")
     return TransactionOut.of(transaction)
+
+
+@router.get("/{transaction_pk}/events", dependencies=[require(Role.VIEWER)])
+async def list_transaction_events(
+    transaction_pk: int, conn: ReadConn, paging: PagingDep
+) -> PageOut[TransactionEventOut]:
+    """What the charger reported about the transaction, in its order (sequence number)."""
+    if await repo.get(conn, transaction_pk) is None:
+        raise DomainError(ErrorKind.NOT_FOUND, f"transaction {transaction_pk} not found")
+    page = await repo.events_page(conn, transaction_pk, limit=paging.limit, offset=paging.offset)
+    return PageOut(
+        items=[TransactionEventOut.of(e) for e in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+    )

@@ -15,18 +15,23 @@ async def authorize(
     id_token: str,
     now: datetime,
     *,
+    token_type: str | None = None,
     transaction_pk: int | None = None,
     allow_concurrent: bool = False,
 ) -> Authorization:
-    """Decide from the stored token: unknown is Invalid, a past expiry is Expired.
+    """Decide from the stored token: unknown is Unknown, a past expiry is Expired.
 
-    An accepted token already in another active transaction is ``ConcurrentTx``
-    unless ``allow_concurrent``; ``transaction_pk`` is the transaction being
-    asked about, which never counts against itself.
+    A token is known by its id and, when both the charger and the stored token say
+    which kind of token it is (``token_type``), by that too. An accepted token already
+    in another active transaction is ``ConcurrentTx`` unless ``allow_concurrent``;
+    ``transaction_pk`` is the transaction being asked about, which never counts against
+    itself.
     """
     token = await id_tokens.get(conn, id_token)
-    if token is None:
-        return Authorization(AuthorizationStatus.INVALID)
+    if token is None or (
+        token_type is not None and token.type is not None and token.type != token_type
+    ):
+        return Authorization(AuthorizationStatus.UNKNOWN)
     expired = token.expires_at is not None and token.expires_at <= now
     if token.status is IdTokenStatus.ACCEPTED and expired:
         status = AuthorizationStatus.EXPIRED

@@ -110,11 +110,20 @@ async def record_boot(
         meter_type=info.meter_type,
         meter_serial_number=info.meter_serial_number,
         last_boot_at=now,
+        last_boot_reason=info.reason,
         updated_at=now,
     )
     status = charger.registration_status
     interval = heartbeat_interval if status is RegistrationStatus.ACCEPTED else retry_interval
     return BootDecision(status, interval)
+
+
+async def registration_status(conn: AsyncConnection, charger_id: str) -> RegistrationStatus:
+    """Whether the charger may do more than boot; ``NOT_FOUND`` if unknown."""
+    status = await repo.registration_status(conn, charger_id)
+    if status is None:
+        raise DomainError(ErrorKind.NOT_FOUND, f"charger {charger_id!r} not found")
+    return status
 
 
 async def record_heartbeat(conn: AsyncConnection, charger_id: str, now: datetime) -> None:

@@ -1,138 +1,83 @@
-"""Transactions: start, meter values and stop, idempotent against retries."""
+"""Transactions: one entry point for everything a charger reports about them.
+
+Every version's transaction messages become ``TransactionEvent``s applied by
+``apply_event``. The event is recorded (a numbered event only once), and the transaction
+is then derived again from all its recorded events (``transaction_state.summarize``), so
+its final state never depends on the order in which the events arrived.
+"""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from chargegrid.domain.errors import DomainError, ErrorKind
 from chargegrid.domain.model import (
     Authorization,
+    IdIssuer,
     MeterSample,
     Transaction,
-    TransactionStart,
+    TransactionEvent,
+    TransactionEventKind,
     TransactionStatus,
-    TransactionStop,
 )
 from chargegrid.domain.services.authorization import authorize
+from chargegrid.domain.transaction_state import (
+    SUPERSEDED,
+    decisive_events,
+    facts_of,
+    summarize,
+)
 from chargegrid.storage.repositories import transactions as repo
 
-SUPERSEDED = "Superseded"
+__all__ = ["SUPERSEDED", "EventOutcome", "apply_event", "record_meter_values"]
 
 
-async def start(
-    conn: AsyncConnection,
-    request: TransactionStart,
-    now: datetime,
-    *,
-    transaction_id: str | None = None,
-) -> tuple[Transaction, Authorization]:
-    """Record a started transaction; a retried identical start returns the same one.
+@dataclass(frozen=True, slots=True)
+class EventOutcome:
+    """What became of an event.
 
-    ``transaction_id`` is the charger's id for it (OCPP 2.0.1); when None the platform
-    assigns one (OCPP 1.6 takes it from the answer). A transaction still active on the
-    same EVSE is closed as superseded: its stop can no longer be coming.
+    ``transaction`` is None only for an update about a transaction the platform named but
+    does not know (its samples are kept, unlinked). ``authorization`` answers the event's id
+    token, if it had one. ``recorded`` is False for a repeat of an event already recorded.
     """
-    existing = await repo.find_start(
-        conn,
-        charger_id=request.charger_id,
-        evse_id=request.evse_id,
-        id_token=request.id_token,
-        started_at=request.started_at,
-        meter_start_wh=request.meter_start_wh,
-    )
-    if existing is not None:
-        return existing, await authorize(conn, request.id_token, now, transaction_pk=existing.id)
-    authorization = await authorize(conn, request.id_token, now)
-    stale = await repo.active_on_evse(conn, request.charger_id, request.evse_id)
-    if stale is not None:
-        await repo.update_fields(
-            conn,
-            stale.id,
-            status=TransactionStatus.COMPLETED.value,
-            stopped_at=request.started_at,
-            stop_reason=SUPERSEDED,
-            updated_at=now,
-        )
-    pk = await repo.insert(
-        conn,
-        {
-            "charger_id": request.charger_id,
-            "transaction_id": transaction_id,
-            "evse_id": request.evse_id,
-            "connector_id": request.connector_id,
-            "id_token": request.id_token,
-            "authorization_status": authorization.status.value,
-            "status": TransactionStatus.ACTIVE.value,
-            "started_at": request.started_at,
-            "meter_start_wh": request.meter_start_wh,
-            "reservation_id": request.reservation_id,
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
-    if transaction_id is None:
-        await repo.update_fields(conn, pk, transaction_id=str(pk))
-    transaction = await repo.get(conn, pk)
-    assert transaction is not None
-    return transaction, authorization
+
+    transaction: Transaction | None
+    authorization: Authorization | None
+    recorded: bool
 
 
-async def stop(
-    conn: AsyncConnection, request: TransactionStop, now: datetime
-) -> tuple[Transaction, Authorization | None]:
-    """Record a stop. A stop for an unknown transaction is kept as a transaction of its own."""
-    transaction = await repo.get_by_charger_id(
-        conn, request.charger_id, request.transaction_id
-    ) or await repo.get_by_charger_id(conn, request.charger_id, _unmatched_id(request))
+async def apply_event(
+    conn: AsyncConnection, event: TransactionEvent, now: datetime
+) -> EventOutcome:
+    """Record what a charger reports about a transaction and bring the transaction up to date.
+
+    A start without a ``transaction_id`` gets one from the platform, and a retried identical
+    start returns the same transaction. An event for an unknown charger-named transaction
+    creates it (its start may still be on the way); an end for an unknown platform-named one
+    is kept as a transaction of its own.
+    """
+    if event.transaction_id is None:
+        return await _start_named_by_platform(conn, event, now)
+    transaction = await repo.get_by_charger_id(conn, event.charger_id, event.transaction_id)
     if transaction is None:
-        pk = await repo.insert(
-            conn,
-            {
-                "charger_id": request.charger_id,
-                "transaction_id": _unmatched_id(request),
-                "status": TransactionStatus.COMPLETED.value,
-                "stopped_at": request.stopped_at,
-                "meter_stop_wh": request.meter_stop_wh,
-                "stop_reason": request.reason,
-                "stop_id_token": request.id_token,
-                "created_at": now,
-                "updated_at": now,
-            },
-        )
-    else:
-        pk = transaction.id
-        if transaction.status is TransactionStatus.ACTIVE or transaction.stop_reason == SUPERSEDED:
-            energy = None
-            if transaction.meter_start_wh is not None:
-                energy = request.meter_stop_wh - transaction.meter_start_wh
-            await repo.update_fields(
-                conn,
-                pk,
-                status=TransactionStatus.COMPLETED.value,
-                stopped_at=request.stopped_at,
-                meter_stop_wh=request.meter_stop_wh,
-                energy_wh=energy,
-                stop_reason=request.reason,
-                stop_id_token=request.id_token,
-                updated_at=now,
-            )
-    stored = await repo.get(conn, pk)
-    assert stored is not None
-    if request.samples and (transaction is None or transaction.status is TransactionStatus.ACTIVE):
+        transaction = await _create_unknown(conn, event, now)
+    if transaction is None:
         await repo.add_samples(
             conn,
-            charger_id=request.charger_id,
-            evse_id=stored.evse_id or 0,
-            connector_id=stored.connector_id,
-            transaction_pk=pk,
-            samples=request.samples,
+            charger_id=event.charger_id,
+            evse_id=event.evse_id or 0,
+            connector_id=event.connector_id,
+            transaction_pk=None,
+            samples=event.samples,
         )
-    authorization = None
-    if request.id_token is not None:
-        authorization = await authorize(conn, request.id_token, now, transaction_pk=pk)
-    return stored, authorization
+        return EventOutcome(None, await _authorize(conn, event, now, None), recorded=True)
+    return await _record(conn, transaction, event, now)
 
 
 async def record_meter_values(
@@ -141,24 +86,183 @@ async def record_meter_values(
     charger_id: str,
     evse_id: int,
     connector_id: int | None,
-    transaction_id: str | None,
     samples: Sequence[MeterSample],
 ) -> None:
-    """Store sampled values, linked to their transaction when the charger names one."""
-    transaction_pk = None
-    if transaction_id is not None:
-        transaction = await repo.get_by_charger_id(conn, charger_id, transaction_id)
-        transaction_pk = None if transaction is None else transaction.id
+    """Store sampled values that belong to no transaction (evse 0: the charger's main meter)."""
     await repo.add_samples(
         conn,
         charger_id=charger_id,
         evse_id=evse_id,
         connector_id=connector_id,
-        transaction_pk=transaction_pk,
+        transaction_pk=None,
         samples=samples,
     )
 
 
-def _unmatched_id(request: TransactionStop) -> str:
-    """Stable id under which a stop without a known start is recorded."""
-    return f"unmatched:{request.transaction_id}:{request.stopped_at.isoformat()}"
+async def _start_named_by_platform(
+    conn: AsyncConnection, event: TransactionEvent, now: datetime
+) -> EventOutcome:
+    if event.kind is not TransactionEventKind.STARTED or event.evse_id is None:
+        raise DomainError(
+            ErrorKind.INVALID, "only the start of a transaction on an EVSE may come without an id"
+        )
+    existing = await repo.find_start(
+        conn,
+        charger_id=event.charger_id,
+        evse_id=event.evse_id,
+        id_token=event.id_token,
+        started_at=event.occurred_at,
+        meter_start_wh=event.meter_start_wh,
+    )
+    if existing is not None:
+        return EventOutcome(
+            existing, await _authorize(conn, event, now, existing.id), recorded=False
+        )
+    pk = await repo.insert(conn, _new_row(event.charger_id, None, now))
+    await repo.update_fields(conn, pk, transaction_id=str(pk))
+    transaction = await repo.get(conn, pk)
+    assert transaction is not None
+    return await _record(conn, transaction, event, now)
+
+
+async def _create_unknown(
+    conn: AsyncConnection, event: TransactionEvent, now: datetime
+) -> Transaction | None:
+    assert event.transaction_id is not None
+    name = event.transaction_id
+    if event.id_issuer is IdIssuer.PLATFORM:
+        # Not ours: a charger cannot create ids in the platform's namespace. An end is
+        # still kept (under a name of its own), updates are not worth a transaction.
+        if event.kind is not TransactionEventKind.ENDED:
+            return None
+        name = f"unmatched:{event.transaction_id}:{event.occurred_at.isoformat()}"
+        existing = await repo.get_by_charger_id(conn, event.charger_id, name)
+        if existing is not None:
+            return existing
+    await repo.insert_named(conn, _new_row(event.charger_id, name, now))
+    return await repo.get_by_charger_id(conn, event.charger_id, name)
+
+
+async def _record(
+    conn: AsyncConnection, transaction: Transaction, event: TransactionEvent, now: datetime
+) -> EventOutcome:
+    authorization = await _authorize(conn, event, now, transaction.id)
+    repeat = EventOutcome(transaction, authorization, recorded=False)
+    if (
+        event.seq_no is None
+        and event.kind is TransactionEventKind.ENDED
+        and await repo.has_ended_event(conn, transaction.id)
+    ):
+        return repeat  # an unnumbered end is a retry once the transaction has one
+    facts = facts_of(
+        event,
+        arrival=0,
+        authorization_status=None if authorization is None else authorization.status.value,
+        received_at=now,
+    )
+    if await repo.add_event(conn, transaction.id, facts) is None:
+        return repeat
+    updated = await _refresh(conn, transaction, now, new_number=event.seq_no is not None)
+    await repo.add_samples(
+        conn,
+        charger_id=event.charger_id,
+        evse_id=event.evse_id if event.evse_id is not None else updated.evse_id or 0,
+        connector_id=event.connector_id if event.evse_id is not None else updated.connector_id,
+        transaction_pk=transaction.id,
+        samples=event.samples,
+    )
+    if (updated.evse_id, updated.started_at) != (transaction.evse_id, transaction.started_at):
+        updated = await _supersede_overlaps(conn, updated, now)
+    return EventOutcome(updated, authorization, recorded=True)
+
+
+async def _refresh(
+    conn: AsyncConnection, transaction: Transaction, now: datetime, *, new_number: bool = False
+) -> Transaction:
+    """Derive the transaction again from its recorded events, and store it if it changed.
+
+    Only the decisive events are read back, with the count of numbered ones (known from
+    the stored state, plus one if ``new_number``: a numbered event was just recorded);
+    the state depends on nothing else. Events no longer decisive are marked so.
+    """
+    facts = await repo.decisive_events(conn, transaction.id)
+    state = summarize(
+        facts,
+        superseded_at=transaction.superseded_at,
+        numbered=_numbered(transaction) + (1 if new_number else 0),
+    )
+    keep = {e.arrival for e in decisive_events(facts)}
+    await repo.forget_events(conn, [e.arrival for e in facts if e.arrival not in keep])
+    derived = {
+        field.name: getattr(state, field.name) for field in fields(state) if field.name != "status"
+    }
+    refreshed = replace(transaction, status=state.status, **derived)
+    if refreshed != transaction:
+        await repo.update_fields(
+            conn, transaction.id, status=state.status.value, **derived, updated_at=now
+        )
+    return refreshed
+
+
+def _numbered(transaction: Transaction) -> int:
+    """How many distinct sequence numbers the stored state was derived from."""
+    if transaction.last_seq_no is None or transaction.seq_gaps is None:
+        return 0
+    return transaction.last_seq_no + 1 - transaction.seq_gaps
+
+
+async def _supersede_overlaps(
+    conn: AsyncConnection, transaction: Transaction, now: datetime
+) -> Transaction:
+    """One EVSE runs one transaction at a time: of those still open on it, each one that
+    started before another has ended (its end is late or lost) when the next one started.
+
+    Decided by start times, not by arrival, so a late start cannot close a newer transaction.
+    """
+    if (
+        transaction.status is not TransactionStatus.ACTIVE
+        or transaction.evse_id is None
+        or transaction.started_at is None
+    ):
+        return transaction
+    others = await repo.active_on_evse_except(
+        conn, transaction.charger_id, transaction.evse_id, transaction.id
+    )
+    open_ones = sorted(
+        (t for t in [transaction, *others] if t.started_at is not None),
+        key=lambda t: (t.started_at, t.id),
+    )
+    for earlier, later in itertools.pairwise(open_ones):
+        assert earlier.started_at is not None
+        assert later.started_at is not None
+        if earlier.started_at < later.started_at:
+            await repo.update_fields(conn, earlier.id, superseded_at=later.started_at)
+            superseded = replace(earlier, superseded_at=later.started_at)
+            refreshed = await _refresh(conn, superseded, now)
+            if earlier.id == transaction.id:
+                transaction = refreshed
+    return transaction
+
+
+async def _authorize(
+    conn: AsyncConnection, event: TransactionEvent, now: datetime, transaction_pk: int | None
+) -> Authorization | None:
+    if event.id_token is None:
+        return None
+    return await authorize(
+        conn,
+        event.id_token,
+        now,
+        token_type=event.id_token_type,
+        transaction_pk=transaction_pk,
+    )
+
+
+def _new_row(charger_id: str, transaction_id: str | None, now: datetime) -> dict[str, Any]:
+    return {
+        "charger_id": charger_id,
+        "transaction_id": transaction_id,
+        "status": TransactionStatus.ACTIVE.value,
+        "created_at": now,
+        "updated_at": now,
+    }

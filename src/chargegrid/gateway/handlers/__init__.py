@@ -39,4 +39,6 @@ def handlers_for(version: OcppVersion) -> Mapping[str, Handler]:
         from chargegrid.gateway.handlers import v16
 
         return v16.HANDLERS
-    return {}
+    from chargegrid.gateway.handlers import v201
+
+    return v201.HANDLERS

@@ -14,11 +14,13 @@ from chargegrid.domain.clock import as_utc
 from chargegrid.domain.model import (
     ENERGY_IMPORT,
     Authorization,
+    AuthorizationStatus,
     BootInfo,
+    IdIssuer,
     MeterSample,
     StatusReport,
-    TransactionStart,
-    TransactionStop,
+    TransactionEvent,
+    TransactionEventKind,
 )
 from chargegrid.domain.services import authorization, chargers, transactions
 from chargegrid.gateway.handlers import Handler, HandlerContext
@@ -95,56 +97,81 @@ async def start_transaction(
             "connectorId of a transaction must be 1 or more",
             {"connectorId": request.connector_id},
         )
-    transaction, decision = await transactions.start(
+    outcome = await transactions.apply_event(
         ctx.conn,
-        TransactionStart(
+        TransactionEvent(
+            kind=TransactionEventKind.STARTED,
             charger_id=ctx.charger_id,
-            evse_id=request.connector_id,
+            occurred_at=as_utc(request.timestamp),
+            transaction_id=None,  # the platform names 1.6 transactions
+            id_issuer=IdIssuer.PLATFORM,
+            evse_id=_evse(request.connector_id),
             connector_id=1,
             id_token=request.id_tag,
             meter_start_wh=float(request.meter_start),
-            started_at=as_utc(request.timestamp),
             reservation_id=request.reservation_id,
         ),
         ctx.now,
     )
-    assert transaction.transaction_id is not None
+    assert outcome.transaction is not None
+    assert outcome.transaction.transaction_id is not None
+    assert outcome.authorization is not None
     return m.StartTransactionResponse(
-        transaction_id=int(transaction.transaction_id), id_tag_info=_id_tag_info(decision)
+        transaction_id=int(outcome.transaction.transaction_id),
+        id_tag_info=_id_tag_info(outcome.authorization),
     )
 
 
 async def stop_transaction(
     ctx: HandlerContext, request: m.StopTransactionRequest
 ) -> m.StopTransactionResponse:
-    _, decision = await transactions.stop(
+    outcome = await transactions.apply_event(
         ctx.conn,
-        TransactionStop(
+        TransactionEvent(
+            kind=TransactionEventKind.ENDED,
             charger_id=ctx.charger_id,
+            occurred_at=as_utc(request.timestamp),
             transaction_id=str(request.transaction_id),
-            meter_stop_wh=float(request.meter_stop),
-            stopped_at=as_utc(request.timestamp),
-            reason=request.reason,
+            id_issuer=IdIssuer.PLATFORM,
             id_token=request.id_tag,
+            meter_stop_wh=float(request.meter_stop),
+            stopped_reason=request.reason,
             samples=tuple(_samples(request.transaction_data or ())),
         ),
         ctx.now,
     )
+    decision = outcome.authorization
     return m.StopTransactionResponse(
         id_tag_info=None if decision is None else _id_tag_info(decision)
     )
 
 
 async def meter_values(ctx: HandlerContext, request: m.MeterValuesRequest) -> m.MeterValuesResponse:
-    transaction_id = request.transaction_id
-    await transactions.record_meter_values(
-        ctx.conn,
-        charger_id=ctx.charger_id,
-        evse_id=_evse(request.connector_id),
-        connector_id=1 if request.connector_id > 0 else None,
-        transaction_id=None if transaction_id is None else str(transaction_id),
-        samples=list(_samples(request.meter_value)),
-    )
+    samples = tuple(_samples(request.meter_value))
+    connector_id = 1 if request.connector_id > 0 else None
+    if request.transaction_id is None:
+        await transactions.record_meter_values(
+            ctx.conn,
+            charger_id=ctx.charger_id,
+            evse_id=_evse(request.connector_id),
+            connector_id=connector_id,
+            samples=samples,
+        )
+    else:
+        await transactions.apply_event(
+            ctx.conn,
+            TransactionEvent(
+                kind=TransactionEventKind.UPDATED,
+                charger_id=ctx.charger_id,
+                occurred_at=min((s.sampled_at for s in samples), default=ctx.now),
+                transaction_id=str(request.transaction_id),
+                id_issuer=IdIssuer.PLATFORM,
+                evse_id=_evse(request.connector_id),
+                connector_id=connector_id,
+                samples=samples,
+            ),
+            ctx.now,
+        )
     return m.MeterValuesResponse()
 
 
@@ -212,9 +239,20 @@ def _time(value: datetime | None, default: datetime) -> datetime:
     return default if value is None else as_utc(value)
 
 
+# 1.6 has no status for an unknown token: it is Invalid.
+_ID_TAG_STATUS: dict[AuthorizationStatus, m.AuthorizationStatus] = {
+    AuthorizationStatus.ACCEPTED: "Accepted",
+    AuthorizationStatus.BLOCKED: "Blocked",
+    AuthorizationStatus.EXPIRED: "Expired",
+    AuthorizationStatus.INVALID: "Invalid",
+    AuthorizationStatus.CONCURRENT_TX: "ConcurrentTx",
+    AuthorizationStatus.UNKNOWN: "Invalid",
+}
+
+
 def _id_tag_info(decision: Authorization) -> m.IdTagInfo:
     return m.IdTagInfo(
-        status=decision.status.value,
+        status=_ID_TAG_STATUS[decision.status],
         expiry_date=decision.expires_at,
         parent_id_tag=None if decision.group_id is None else decision.group_id[:20],
     )

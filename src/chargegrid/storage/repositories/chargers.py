@@ -20,7 +20,7 @@ from chargegrid.domain.model import (
     StatusReport,
 )
 from chargegrid.storage.repositories.pages import Page, fetch_page
-from chargegrid.storage.tables import chargers, connectors, status_changes
+from chargegrid.storage.tables import chargers, connectors, device_variables, status_changes
 from chargegrid.storage.upsert import upsert
 
 _CHARGER_FIELDS = [c.name for c in chargers.columns if c.name != "password_hash"]
@@ -46,6 +46,13 @@ async def get_credentials(conn: AsyncConnection, charger_id: str) -> Credentials
     if row is None:
         return None
     return Credentials(row.id, row.password_hash, row.security_profile)
+
+
+async def registration_status(conn: AsyncConnection, charger_id: str) -> RegistrationStatus | None:
+    found = await conn.scalar(
+        select(chargers.c.registration_status).where(chargers.c.id == charger_id)
+    )
+    return None if found is None else RegistrationStatus(found)
 
 
 async def insert(conn: AsyncConnection, values: dict[str, Any]) -> None:
@@ -172,32 +179,44 @@ def _select_chargers() -> Any:
 async def _evses_by_charger(
     conn: AsyncConnection, charger_ids: Sequence[str]
 ) -> dict[str, tuple[Evse, ...]]:
+    """EVSEs and connectors: those with a reported status, and those the device model names."""
     if not charger_ids:
         return {}
     rows = (
-        await conn.execute(
-            select(connectors)
-            .where(connectors.c.charger_id.in_(charger_ids))
-            .order_by(connectors.c.charger_id, connectors.c.evse_id, connectors.c.connector_id)
-        )
+        await conn.execute(select(connectors).where(connectors.c.charger_id.in_(charger_ids)))
     ).mappings()
-    grouped: dict[str, dict[int, list[Connector]]] = defaultdict(lambda: defaultdict(list))
+    found: dict[str, dict[int, dict[int, Connector]]] = defaultdict(lambda: defaultdict(dict))
     for row in rows:
-        grouped[row["charger_id"]][row["evse_id"]].append(
-            Connector(
-                evse_id=row["evse_id"],
-                connector_id=row["connector_id"],
-                status=row["status"],
-                status_at=row["status_at"],
-                error_code=row["error_code"],
-                info=row["info"],
-                vendor_id=row["vendor_id"],
-                vendor_error_code=row["vendor_error_code"],
-            )
+        found[row["charger_id"]][row["evse_id"]][row["connector_id"]] = Connector(
+            evse_id=row["evse_id"],
+            connector_id=row["connector_id"],
+            status=row["status"],
+            status_at=row["status_at"],
+            error_code=row["error_code"],
+            info=row["info"],
+            vendor_id=row["vendor_id"],
+            vendor_error_code=row["vendor_error_code"],
         )
+    # In the device model, 0 stands for "no EVSE" / "no connector" (real ids are > 0).
+    modelled = await conn.execute(
+        select(
+            device_variables.c.charger_id,
+            device_variables.c.evse_id,
+            device_variables.c.connector_id,
+        )
+        .where(device_variables.c.charger_id.in_(charger_ids) & (device_variables.c.evse_id > 0))
+        .distinct()
+    )
+    for charger_id, evse_id, connector_id in modelled:
+        evse = found[charger_id][evse_id]
+        if connector_id > 0 and connector_id not in evse:
+            evse[connector_id] = Connector(evse_id=evse_id, connector_id=connector_id)
     return {
-        charger_id: tuple(Evse(evse_id, tuple(items)) for evse_id, items in evses.items())
-        for charger_id, evses in grouped.items()
+        charger_id: tuple(
+            Evse(evse_id, tuple(evse[c] for c in sorted(evse)))
+            for evse_id, evse in sorted(evses.items())
+        )
+        for charger_id, evses in found.items()
     }
 
 

@@ -1,4 +1,4 @@
-"""Transactions and their meter samples."""
+"""Transactions, the events they are derived from, and their meter samples."""
 
 from __future__ import annotations
 
@@ -6,13 +6,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from chargegrid.domain.model import MeterSample, Transaction, TransactionStatus
+from chargegrid.domain.model import (
+    MeterSample,
+    Transaction,
+    TransactionEventKind,
+    TransactionStatus,
+)
+from chargegrid.domain.transaction_state import EventFacts
 from chargegrid.storage.repositories.pages import Page, fetch_page
-from chargegrid.storage.tables import meter_samples, transactions
+from chargegrid.storage.tables import meter_samples, transaction_events, transactions
+from chargegrid.storage.upsert import insert_ignoring_conflict
 
 
 async def insert(conn: AsyncConnection, values: dict[str, Any]) -> int:
@@ -22,6 +29,13 @@ async def insert(conn: AsyncConnection, values: dict[str, Any]) -> int:
 
 async def update_fields(conn: AsyncConnection, pk: int, **values: Any) -> None:
     await conn.execute(update(transactions).where(transactions.c.id == pk).values(**values))
+
+
+async def insert_named(conn: AsyncConnection, values: dict[str, Any]) -> int | None:
+    """Insert a transaction under its charger's id; None if that id is already taken."""
+    return await insert_ignoring_conflict(
+        conn, transactions, values, key=("charger_id", "transaction_id")
+    )
 
 
 async def get(conn: AsyncConnection, pk: int) -> Transaction | None:
@@ -43,9 +57,9 @@ async def find_start(
     *,
     charger_id: str,
     evse_id: int,
-    id_token: str,
+    id_token: str | None,
     started_at: datetime,
-    meter_start_wh: float,
+    meter_start_wh: float | None,
 ) -> Transaction | None:
     """The transaction an identical start message created before, if any."""
     return await _one(
@@ -78,6 +92,91 @@ async def active_on_evse(
         & (transactions.c.evse_id == evse_id)
         & (transactions.c.status == TransactionStatus.ACTIVE.value),
     )
+
+
+async def active_on_evse_except(
+    conn: AsyncConnection, charger_id: str, evse_id: int, pk: int
+) -> list[Transaction]:
+    rows = (
+        await conn.execute(
+            select(transactions).where(
+                (transactions.c.charger_id == charger_id)
+                & (transactions.c.evse_id == evse_id)
+                & (transactions.c.status == TransactionStatus.ACTIVE.value)
+                & (transactions.c.id != pk)
+            )
+        )
+    ).mappings()
+    return [_transaction(row) for row in rows]
+
+
+async def add_event(conn: AsyncConnection, transaction_pk: int, facts: EventFacts) -> int | None:
+    """Record an event; None when its sequence number is already recorded (a repeat).
+
+    ``facts.arrival`` is not stored: the row id is the arrival order.
+    """
+    values = _event_values(facts)
+    values["transaction_pk"] = transaction_pk
+    if facts.seq_no is None:
+        result = await conn.execute(
+            transaction_events.insert().values(**values).returning(transaction_events.c.id)
+        )
+        return int(result.scalar_one())
+    return await insert_ignoring_conflict(
+        conn, transaction_events, values, key=("transaction_pk", "seq_no")
+    )
+
+
+async def has_ended_event(conn: AsyncConnection, transaction_pk: int) -> bool:
+    found = await conn.scalar(
+        select(func.count())
+        .select_from(transaction_events)
+        .where(
+            (transaction_events.c.transaction_pk == transaction_pk)
+            & (transaction_events.c.event_type == TransactionEventKind.ENDED.value)
+        )
+    )
+    return bool(found)
+
+
+async def decisive_events(conn: AsyncConnection, transaction_pk: int) -> list[EventFacts]:
+    """The events of a transaction its state still depends on, in arrival order."""
+    rows = (
+        await conn.execute(
+            select(transaction_events)
+            .where(
+                (transaction_events.c.transaction_pk == transaction_pk)
+                & transaction_events.c.decisive.is_(True)
+            )
+            .order_by(transaction_events.c.id)
+        )
+    ).mappings()
+    return [_facts(row) for row in rows]
+
+
+async def forget_events(conn: AsyncConnection, event_ids: Sequence[int]) -> None:
+    """Mark events the state no longer depends on (they stay recorded)."""
+    if event_ids:
+        await conn.execute(
+            update(transaction_events)
+            .where(transaction_events.c.id.in_(list(event_ids)))
+            .values(decisive=False)
+        )
+
+
+async def events_page(
+    conn: AsyncConnection, transaction_pk: int, *, limit: int, offset: int
+) -> Page[EventFacts]:
+    """A transaction's events in the charger's order: by sequence number, then arrival."""
+    query = select(transaction_events).where(transaction_events.c.transaction_pk == transaction_pk)
+    rows, total = await fetch_page(
+        conn,
+        query,
+        order_by=[transaction_events.c.seq_no.asc().nulls_last(), transaction_events.c.id],
+        limit=limit,
+        offset=offset,
+    )
+    return Page([_facts(row) for row in rows], total, limit, offset)
 
 
 async def list_page(
@@ -163,6 +262,65 @@ async def _one(conn: AsyncConnection, condition: Any) -> Transaction | None:
     return None if row is None else _transaction(row)
 
 
+def _event_values(facts: EventFacts) -> dict[str, Any]:
+    return {
+        "seq_no": facts.seq_no,
+        "event_type": facts.kind.value,
+        "occurred_at": facts.occurred_at,
+        "trigger_reason": facts.trigger_reason,
+        "charging_state": facts.charging_state,
+        "stopped_reason": facts.stopped_reason,
+        "id_token": facts.id_token,
+        "id_token_type": facts.id_token_type,
+        "authorization_status": facts.authorization_status,
+        "evse_id": facts.evse_id,
+        "connector_id": facts.connector_id,
+        "meter_start_wh": facts.meter_start_wh,
+        "meter_stop_wh": facts.meter_stop_wh,
+        "energy_first_at": facts.energy_first_at,
+        "energy_first_wh": facts.energy_first_wh,
+        "energy_last_at": facts.energy_last_at,
+        "energy_last_wh": facts.energy_last_wh,
+        "offline": facts.offline,
+        "number_of_phases": facts.number_of_phases,
+        "cable_max_current": facts.cable_max_current,
+        "reservation_id": facts.reservation_id,
+        "remote_start_id": facts.remote_start_id,
+        "time_spent_charging_s": facts.time_spent_charging_s,
+        "received_at": facts.received_at,
+    }
+
+
+def _facts(row: RowMapping) -> EventFacts:
+    return EventFacts(
+        kind=TransactionEventKind(row["event_type"]),
+        occurred_at=row["occurred_at"],
+        arrival=row["id"],
+        seq_no=row["seq_no"],
+        evse_id=row["evse_id"],
+        connector_id=row["connector_id"],
+        id_token=row["id_token"],
+        id_token_type=row["id_token_type"],
+        authorization_status=row["authorization_status"],
+        meter_start_wh=row["meter_start_wh"],
+        meter_stop_wh=row["meter_stop_wh"],
+        energy_first_at=row["energy_first_at"],
+        energy_first_wh=row["energy_first_wh"],
+        energy_last_at=row["energy_last_at"],
+        energy_last_wh=row["energy_last_wh"],
+        trigger_reason=row["trigger_reason"],
+        charging_state=row["charging_state"],
+        stopped_reason=row["stopped_reason"],
+        offline=bool(row["offline"]),
+        number_of_phases=row["number_of_phases"],
+        cable_max_current=row["cable_max_current"],
+        reservation_id=row["reservation_id"],
+        remote_start_id=row["remote_start_id"],
+        time_spent_charging_s=row["time_spent_charging_s"],
+        received_at=row["received_at"],
+    )
+
+
 def _transaction(row: RowMapping) -> Transaction:
     return Transaction(
         id=row["id"],
@@ -181,4 +339,15 @@ def _transaction(row: RowMapping) -> Transaction:
         stop_reason=row["stop_reason"],
         stop_id_token=row["stop_id_token"],
         reservation_id=row["reservation_id"],
+        id_token_type=row["id_token_type"],
+        charging_state=row["charging_state"],
+        trigger_reason=row["trigger_reason"],
+        offline=bool(row["offline"]),
+        number_of_phases=row["number_of_phases"],
+        cable_max_current=row["cable_max_current"],
+        remote_start_id=row["remote_start_id"],
+        time_spent_charging_s=row["time_spent_charging_s"],
+        last_seq_no=row["last_seq_no"],
+        seq_gaps=row["seq_gaps"],
+        superseded_at=row["superseded_at"],
     )

@@ -92,6 +92,7 @@ def upgrade() -> None:
         sa.Column("log_status", sa.String(length=40), nullable=True),
         sa.Column("log_status_at", UTCDateTime(), nullable=True),
         sa.Column("last_boot_at", UTCDateTime(), nullable=True),
+        sa.Column("last_boot_reason", sa.String(length=32), nullable=True),
         sa.Column("last_heartbeat_at", UTCDateTime(), nullable=True),
         sa.Column("connected_at", UTCDateTime(), nullable=True),
         sa.Column("disconnected_at", UTCDateTime(), nullable=True),
@@ -117,6 +118,7 @@ def upgrade() -> None:
         sa.Column("csr", sa.Text(), nullable=False),
         sa.Column("certificate_type", sa.String(length=40), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("reason", sa.String(length=255), nullable=True),
         sa.Column("received_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["charger_id"],
@@ -126,6 +128,79 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_certificate_requests")),
     )
+    op.create_table(
+        "charger_events",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("charger_id", sa.String(length=48), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("occurred_at", UTCDateTime(), nullable=False),
+        sa.Column("trigger", sa.String(length=16), nullable=False),
+        sa.Column("actual_value", sa.String(length=2500), nullable=False),
+        sa.Column("component_name", sa.String(length=50), nullable=False),
+        sa.Column("component_instance", sa.String(length=50), nullable=True),
+        sa.Column("evse_id", sa.Integer(), nullable=True),
+        sa.Column("connector_id", sa.Integer(), nullable=True),
+        sa.Column("variable_name", sa.String(length=50), nullable=False),
+        sa.Column("variable_instance", sa.String(length=50), nullable=True),
+        sa.Column("notification_type", sa.String(length=32), nullable=False),
+        sa.Column("cause", sa.Integer(), nullable=True),
+        sa.Column("tech_code", sa.String(length=50), nullable=True),
+        sa.Column("tech_info", sa.String(length=500), nullable=True),
+        sa.Column("cleared", sa.Boolean(), nullable=True),
+        sa.Column("transaction_id", sa.String(length=36), nullable=True),
+        sa.Column("variable_monitoring_id", sa.Integer(), nullable=True),
+        sa.Column("generated_at", UTCDateTime(), nullable=True),
+        sa.Column("seq_no", sa.Integer(), nullable=True),
+        sa.Column("received_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["charger_id"],
+            ["chargers.id"],
+            name=op.f("fk_charger_events_charger_id_chargers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_charger_events")),
+    )
+    with op.batch_alter_table("charger_events", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_charger_events_charger_occurred", ["charger_id", "occurred_at"], unique=False
+        )
+
+    op.create_table(
+        "charger_reports",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("charger_id", sa.String(length=48), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("request_id", sa.Integer(), nullable=True),
+        sa.Column("seq_no", sa.Integer(), nullable=True),
+        sa.Column("tbc", sa.Boolean(), nullable=True),
+        sa.Column("evse_id", sa.Integer(), nullable=True),
+        sa.Column("status", sa.String(length=40), nullable=True),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("generated_at", UTCDateTime(), nullable=True),
+        sa.Column("received_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["charger_id"],
+            ["chargers.id"],
+            name=op.f("fk_charger_reports_charger_id_chargers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_charger_reports")),
+    )
+    with op.batch_alter_table("charger_reports", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_charger_reports_charger_kind", ["charger_id", "kind", "received_at"], unique=False
+        )
+
     op.create_table(
         "connectors",
         sa.Column("charger_id", sa.String(length=48), nullable=False),
@@ -146,6 +221,48 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint(
             "charger_id", "evse_id", "connector_id", name=op.f("pk_connectors")
+        ),
+    )
+    op.create_table(
+        "device_variables",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("charger_id", sa.String(length=48), nullable=False),
+        sa.Column("component_name", sa.String(length=50), nullable=False),
+        sa.Column("component_instance", sa.String(length=50), nullable=False),
+        sa.Column("evse_id", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("connector_id", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("variable_name", sa.String(length=50), nullable=False),
+        sa.Column("variable_instance", sa.String(length=50), nullable=False),
+        sa.Column("data_type", sa.String(length=16), nullable=True),
+        sa.Column("unit", sa.String(length=16), nullable=True),
+        sa.Column("min_limit", sa.Float(), nullable=True),
+        sa.Column("max_limit", sa.Float(), nullable=True),
+        sa.Column("values_list", sa.String(length=1000), nullable=True),
+        sa.Column("supports_monitoring", sa.Boolean(), nullable=True),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["charger_id"],
+            ["chargers.id"],
+            name=op.f("fk_device_variables_charger_id_chargers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_device_variables")),
+        sa.UniqueConstraint(
+            "charger_id",
+            "component_name",
+            "component_instance",
+            "evse_id",
+            "connector_id",
+            "variable_name",
+            "variable_instance",
+            name=op.f(
+                "uq_device_variables_charger_id_component_name_component_instance_evse_id_connector_id_variable_name_variable_instance"
+            ),
         ),
     )
     op.create_table(
@@ -263,6 +380,17 @@ def upgrade() -> None:
         sa.Column("stop_reason", sa.String(length=32), nullable=True),
         sa.Column("stop_id_token", sa.String(length=255), nullable=True),
         sa.Column("reservation_id", sa.Integer(), nullable=True),
+        sa.Column("id_token_type", sa.String(length=20), nullable=True),
+        sa.Column("charging_state", sa.String(length=16), nullable=True),
+        sa.Column("trigger_reason", sa.String(length=32), nullable=True),
+        sa.Column("offline", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("number_of_phases", sa.Integer(), nullable=True),
+        sa.Column("cable_max_current", sa.Integer(), nullable=True),
+        sa.Column("remote_start_id", sa.Integer(), nullable=True),
+        sa.Column("time_spent_charging_s", sa.Integer(), nullable=True),
+        sa.Column("last_seq_no", sa.Integer(), nullable=True),
+        sa.Column("seq_gaps", sa.Integer(), nullable=True),
+        sa.Column("superseded_at", UTCDateTime(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -284,6 +412,63 @@ def upgrade() -> None:
             "ix_transactions_id_token_status", ["id_token", "status"], unique=False
         )
 
+    op.create_table(
+        "certificates",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("charger_id", sa.String(length=48), nullable=False),
+        sa.Column("request_id", sa.BigInteger(), nullable=True),
+        sa.Column("certificate_type", sa.String(length=40), nullable=False),
+        sa.Column("serial_number", sa.String(length=40), nullable=False),
+        sa.Column("fingerprint_sha256", sa.String(length=64), nullable=False),
+        sa.Column("subject", sa.String(length=255), nullable=False),
+        sa.Column("not_before", UTCDateTime(), nullable=False),
+        sa.Column("not_after", UTCDateTime(), nullable=False),
+        sa.Column("certificate", sa.Text(), nullable=False),
+        sa.Column("issued_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["charger_id"],
+            ["chargers.id"],
+            name=op.f("fk_certificates_charger_id_chargers"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["certificate_requests.id"],
+            name=op.f("fk_certificates_request_id_certificate_requests"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_certificates")),
+        sa.UniqueConstraint("fingerprint_sha256", name=op.f("uq_certificates_fingerprint_sha256")),
+        sa.UniqueConstraint("serial_number", name=op.f("uq_certificates_serial_number")),
+    )
+    with op.batch_alter_table("certificates", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_certificates_charger_issued", ["charger_id", "issued_at"], unique=False
+        )
+
+    op.create_table(
+        "device_variable_attributes",
+        sa.Column("variable_id", sa.BigInteger(), nullable=False),
+        sa.Column("type", sa.String(length=8), nullable=False),
+        sa.Column("value", sa.String(length=2500), nullable=True),
+        sa.Column("mutability", sa.String(length=10), nullable=True),
+        sa.Column("persistent", sa.Boolean(), nullable=True),
+        sa.Column("constant", sa.Boolean(), nullable=True),
+        sa.Column("reported_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["variable_id"],
+            ["device_variables.id"],
+            name=op.f("fk_device_variable_attributes_variable_id_device_variables"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("variable_id", "type", name=op.f("pk_device_variable_attributes")),
+    )
     op.create_table(
         "meter_samples",
         sa.Column(
@@ -326,17 +511,76 @@ def upgrade() -> None:
             "ix_meter_samples_transaction", ["transaction_pk", "sampled_at"], unique=False
         )
 
+    op.create_table(
+        "transaction_events",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("transaction_pk", sa.BigInteger(), nullable=False),
+        sa.Column("seq_no", sa.Integer(), nullable=True),
+        sa.Column("event_type", sa.String(length=8), nullable=False),
+        sa.Column("occurred_at", UTCDateTime(), nullable=False),
+        sa.Column("trigger_reason", sa.String(length=32), nullable=True),
+        sa.Column("charging_state", sa.String(length=16), nullable=True),
+        sa.Column("stopped_reason", sa.String(length=32), nullable=True),
+        sa.Column("id_token", sa.String(length=255), nullable=True),
+        sa.Column("id_token_type", sa.String(length=20), nullable=True),
+        sa.Column("authorization_status", sa.String(length=32), nullable=True),
+        sa.Column("evse_id", sa.Integer(), nullable=True),
+        sa.Column("connector_id", sa.Integer(), nullable=True),
+        sa.Column("meter_start_wh", sa.Float(), nullable=True),
+        sa.Column("meter_stop_wh", sa.Float(), nullable=True),
+        sa.Column("energy_first_at", UTCDateTime(), nullable=True),
+        sa.Column("energy_first_wh", sa.Float(), nullable=True),
+        sa.Column("energy_last_at", UTCDateTime(), nullable=True),
+        sa.Column("energy_last_wh", sa.Float(), nullable=True),
+        sa.Column("offline", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("number_of_phases", sa.Integer(), nullable=True),
+        sa.Column("cable_max_current", sa.Integer(), nullable=True),
+        sa.Column("reservation_id", sa.Integer(), nullable=True),
+        sa.Column("remote_start_id", sa.Integer(), nullable=True),
+        sa.Column("time_spent_charging_s", sa.Integer(), nullable=True),
+        sa.Column("received_at", UTCDateTime(), nullable=False),
+        sa.Column("decisive", sa.Boolean(), server_default="1", nullable=False),
+        sa.ForeignKeyConstraint(
+            ["transaction_pk"],
+            ["transactions.id"],
+            name=op.f("fk_transaction_events_transaction_pk_transactions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_transaction_events")),
+        sa.UniqueConstraint(
+            "transaction_pk", "seq_no", name=op.f("uq_transaction_events_transaction_pk_seq_no")
+        ),
+    )
+    with op.batch_alter_table("transaction_events", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_transaction_events_decisive", ["transaction_pk", "decisive"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     """Downgrade the schema."""
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("transaction_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_transaction_events_decisive")
+
+    op.drop_table("transaction_events")
     with op.batch_alter_table("meter_samples", schema=None) as batch_op:
         batch_op.drop_index("ix_meter_samples_transaction")
         batch_op.drop_index("ix_meter_samples_charger_sampled")
 
     op.drop_table("meter_samples")
+    op.drop_table("device_variable_attributes")
+    with op.batch_alter_table("certificates", schema=None) as batch_op:
+        batch_op.drop_index("ix_certificates_charger_issued")
+
+    op.drop_table("certificates")
     with op.batch_alter_table("transactions", schema=None) as batch_op:
         batch_op.drop_index("ix_transactions_id_token_status")
         batch_op.drop_index("ix_transactions_charger_started")
@@ -355,7 +599,16 @@ def downgrade() -> None:
         batch_op.drop_index("ix_message_log_charger_received")
 
     op.drop_table("message_log")
+    op.drop_table("device_variables")
     op.drop_table("connectors")
+    with op.batch_alter_table("charger_reports", schema=None) as batch_op:
+        batch_op.drop_index("ix_charger_reports_charger_kind")
+
+    op.drop_table("charger_reports")
+    with op.batch_alter_table("charger_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_charger_events_charger_occurred")
+
+    op.drop_table("charger_events")
     op.drop_table("certificate_requests")
     op.drop_table("chargers")
     op.drop_table("locations")
