@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Generic, Literal, TypeVar
 
@@ -13,10 +15,13 @@ from chargegrid.domain.model import (
     ChargerReport,
     DeviceVariable,
     IdToken,
+    MessageRecord,
     Transaction,
 )
 from chargegrid.domain.transaction_state import EventFacts
+from chargegrid.storage.repositories.pages import Page
 
+S = TypeVar("S")
 T = TypeVar("T")
 
 
@@ -25,6 +30,16 @@ class PageOut(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+def page_out(page: Page[S], item: Callable[[S], T]) -> PageOut[T]:
+    """A page of domain values as the API's list envelope."""
+    return PageOut(
+        items=[item(value) for value in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+    )
 
 
 class ConnectorOut(BaseModel):
@@ -397,3 +412,26 @@ class MessageOut(BaseModel):
     received_at: datetime
     answered_at: datetime | None
     latency_ms: float | None
+
+    @classmethod
+    def of(cls, record: MessageRecord) -> MessageOut:
+        return cls(
+            direction=record.direction.value,
+            unique_id=record.unique_id,
+            action=record.action,
+            payload=_json(record.payload),
+            response=None if record.response is None else _json(record.response),
+            error_code=record.error_code,
+            error_description=record.error_description,
+            received_at=record.received_at,
+            answered_at=record.answered_at,
+            latency_ms=record.latency_ms,
+        )
+
+
+def _json(text: str) -> object:
+    """Stored payloads are JSON; a frame that was not is shown as the text it was."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -16,6 +15,7 @@ from chargegrid.api.schemas import (
     MessageOut,
     PageOut,
     VariableOut,
+    page_out,
 )
 from chargegrid.domain.model import RegistrationStatus, ReportKind
 from chargegrid.domain.services import chargers
@@ -52,13 +52,8 @@ async def list_chargers(
     page = await charger_repo.list_page(
         conn, limit=paging.limit, offset=paging.offset, ocpp_version=ocpp_version
     )
-    return PageOut(
-        items=[
-            ChargerOut.of(c, connected=platform.presence.is_connected(c.id)) for c in page.items
-        ],
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
+    return page_out(
+        page, lambda c: ChargerOut.of(c, connected=platform.presence.is_connected(c.id))
     )
 
 
@@ -80,26 +75,7 @@ async def list_messages(
     page = await message_repo.list_page(
         conn, charger_id, limit=paging.limit, offset=paging.offset, action=action
     )
-    return PageOut(
-        items=[
-            MessageOut(
-                direction=r.direction.value,
-                unique_id=r.unique_id,
-                action=r.action,
-                payload=_json(r.payload),
-                response=None if r.response is None else _json(r.response),
-                error_code=r.error_code,
-                error_description=r.error_description,
-                received_at=r.received_at,
-                answered_at=r.answered_at,
-                latency_ms=r.latency_ms,
-            )
-            for r in page.items
-        ],
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_out(page, MessageOut.of)
 
 
 @router.get("/{charger_id}/variables", dependencies=[require(Role.VIEWER)])
@@ -122,12 +98,7 @@ async def list_variables(
         variable=variable,
         evse_id=evse_id,
     )
-    return PageOut(
-        items=[VariableOut.of(v) for v in page.items],
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_out(page, VariableOut.of)
 
 
 @router.get("/{charger_id}/events", dependencies=[require(Role.VIEWER)])
@@ -148,12 +119,7 @@ async def list_events(
         component=component,
         variable=variable,
     )
-    return PageOut(
-        items=[ChargerEventOut.of(e) for e in page.items],
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_out(page, ChargerEventOut.of)
 
 
 @router.get("/{charger_id}/reports", dependencies=[require(Role.VIEWER)])
@@ -174,17 +140,4 @@ async def list_reports(
         kind=kind,
         request_id=request_id,
     )
-    return PageOut(
-        items=[ChargerReportOut.of(r) for r in page.items],
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
-    )
-
-
-def _json(text: str) -> object:
-    """Stored payloads are JSON; a frame that was not is shown as the text it was."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+    return page_out(page, ChargerReportOut.of)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from chargegrid.api.deps import PagingDep, PlatformDep, ReadConn, WriteConn, require
-from chargegrid.api.schemas import IdTokenIn, IdTokenOut, PageOut
+from chargegrid.api.schemas import IdTokenIn, IdTokenOut, PageOut, page_out
 from chargegrid.domain.model import IdTokenStatus
 from chargegrid.domain.services import id_tokens
 from chargegrid.domain.services.access import Role
@@ -44,9 +44,4 @@ async def list_id_tokens(
         offset=paging.offset,
         status=None if status is None else status.value,
     )
-    return PageOut(
-        items=[IdTokenOut.of(t) for t in page.items],
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_out(page, IdTokenOut.of)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from chargegrid.api.deps import PagingDep, ReadConn, require
-from chargegrid.api.schemas import PageOut, TransactionEventOut, TransactionOut
+from chargegrid.api.schemas import PageOut, TransactionEventOut, TransactionOut, page_out
 from chargegrid.domain.errors import DomainError, ErrorKind
 from chargegrid.domain.model import TransactionStatus
 from chargegrid.domain.services.access import Role
@@ -32,12 +32,7 @@ async def list_transactions(
         status=None if status is None else status.value,
         id_token=id_token,
     )
-    return PageOut(
-        items=[TransactionOut.of(t) for t in page.items],
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_out(page, TransactionOut.of)
 
 
 @router.get("/{transaction_pk}", dependencies=[require(Role.VIEWER)])
@@ -56,9 +51,4 @@ async def list_transaction_events(
     if await repo.get(conn, transaction_pk) is None:
         raise DomainError(ErrorKind.NOT_FOUND, f"transaction {transaction_pk} not found")
     page = await repo.events_page(conn, transaction_pk, limit=paging.limit, offset=paging.offset)
-    return PageOut(
-        items=[TransactionEventOut.of(e) for e in page.items],
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_out(page, TransactionEventOut.of)
