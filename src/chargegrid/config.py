@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{Path('var') / 'chargegrid.db'}"
@@ -104,6 +104,11 @@ class Settings(BaseSettings):
         10.0, ge=0, description="Seconds given to open connections to finish on shutdown."
     )
     log_level: str = Field("INFO", description="Python logging level.")
+
+    @field_validator("tls_client_organization", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return None if value == "" else value
 
     @model_validator(mode="after")
     def _pairs(self) -> Settings:

@@ -75,6 +75,7 @@ class ServerProcess:
     http_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     token: str = ""
+    args: tuple[str, ...] = ()  # more `chargegrid serve` arguments
 
     @property
     def ocpp_url(self) -> str:
@@ -105,6 +106,7 @@ class ServerProcess:
                     str(self.ocpp_port),
                     "--http-port",
                     str(self.http_port),
+                    *self.args,
                 ],
                 env=env,
                 stdout=log,

@@ -139,7 +139,7 @@ def classify(error: ssl.SSLError) -> tuple[TlsFailure, str]:
         if error.verify_code == _NOT_YET_VALID:
             return TlsFailure.CERTIFICATE_NOT_YET_VALID, detail
         return TlsFailure.INVALID_CERTIFICATE, detail
-    reason = str(error.reason or error)
+    reason = str(getattr(error, "reason", None) or error)
     if reason in {"UNSUPPORTED_PROTOCOL", "WRONG_VERSION_NUMBER", "VERSION_TOO_LOW"}:
         return TlsFailure.PROTOCOL_VERSION, f"{reason} (TLS 1.2 or newer is required)"
     if reason == "NO_SHARED_CIPHER":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import ssl
 import warnings
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,8 +13,11 @@ import pytest
 from chargegrid.config import Settings
 from chargegrid.gateway.tls import (
     OCPP_TLS12_CIPHERS,
+    TlsFailure,
+    classify,
     client_certificate,
     context_from_settings,
+    observe_handshake_failures,
     server_context,
 )
 from chargegrid.pki.files import PkiLayout, init_pki
@@ -70,6 +73,13 @@ def handshake(
                 done[label] = True
             except ssl.SSLWantReadError:
                 pass
+            except ssl.SSLError:
+                if label == "client":
+                    # Let the server read the alert the client sent as it gave up.
+                    server_in.write(to_server.read())
+                    with contextlib.suppress(ssl.SSLError):
+                        server_side.do_handshake()
+                raise
         server_in.write(to_server.read())
         to_client.write(server_out.read())
         if all(done.values()):
@@ -180,3 +190,81 @@ def test_settings_need_both_halves_of_a_pair(pki: PkiLayout) -> None:
         Settings(tls_cert=pki.server_certificate)
     with pytest.raises(ValueError, match="needs CHARGEGRID_TLS_CERT"):
         Settings(tls_alt_cert=pki.server_certificate, tls_alt_key=pki.server_key)
+
+
+def _reasoned(reason: str) -> ssl.SSLError:
+    error = ssl.SSLError(1, reason)
+    error.reason = reason
+    return error
+
+
+def _verification(code: int, message: str) -> ssl.SSLError:
+    error = ssl.SSLCertVerificationError(1, message)
+    error.reason = "CERTIFICATE_VERIFY_FAILED"
+    error.verify_code = code
+    error.verify_message = message
+    return error
+
+
+def observed_failures(pki: PkiLayout, client: ssl.SSLContext) -> list[tuple[TlsFailure, str]]:
+    """What the observer of a server context reports for a handshake that fails."""
+    server = full_context(pki)
+    seen: list[tuple[TlsFailure, str]] = []
+    observe_handshake_failures(server, lambda failure, detail: seen.append((failure, detail)))
+    with pytest.raises(ssl.SSLError):
+        handshake(server, client)
+    return seen
+
+
+def test_failures_are_observed_and_classified(pki: PkiLayout, tmp_path: Path) -> None:
+    stranger = client_context(pki)
+    stranger.load_cert_chain(
+        *write_pair(tmp_path, "stranger", *Issuer.create("Stranger CA").issue("CP-1"))
+    )
+    assert observed_failures(pki, stranger) == [
+        (TlsFailure.UNKNOWN_CA, "client certificate: unable to get local issuer certificate")
+    ]
+
+    now = datetime.now(UTC)
+    expired = client_context(pki)
+    expired.load_cert_chain(
+        *write_pair(
+            tmp_path,
+            "expired",
+            *Issuer.load(pki.ca_certificate, pki.ca_key).issue(
+                "CP-1", not_before=now - timedelta(days=9), not_after=now - timedelta(days=1)
+            ),
+        )
+    )
+    assert observed_failures(pki, expired) == [
+        (TlsFailure.CERTIFICATE_EXPIRED, "client certificate: certificate has expired")
+    ]
+
+    legacy = client_context(pki)
+    legacy.maximum_version = ssl.TLSVersion.TLSv1_2
+    legacy.set_ciphers("AES128-SHA")
+    assert observed_failures(pki, legacy) == [
+        (TlsFailure.NO_SHARED_CIPHER, "NO_SHARED_CIPHER (see the OCPP cipher suites)")
+    ]
+
+
+def test_the_charger_giving_up_is_a_client_alert(pki: PkiLayout) -> None:
+    distrustful = ssl.create_default_context()  # does not know the CSMS CA
+    assert observed_failures(pki, distrustful) == [
+        (TlsFailure.CLIENT_ALERT, "TLSV1_ALERT_UNKNOWN_CA")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("error", "failure"),
+    [
+        (ssl.SSLError(1, "x"), TlsFailure.OTHER),
+        (_reasoned("UNSUPPORTED_PROTOCOL"), TlsFailure.PROTOCOL_VERSION),
+        (_reasoned("SSLV3_ALERT_BAD_CERTIFICATE"), TlsFailure.CLIENT_ALERT),
+        (_verification(9, "certificate is not yet valid"), TlsFailure.CERTIFICATE_NOT_YET_VALID),
+        (_verification(7, "certificate signature failure"), TlsFailure.INVALID_CERTIFICATE),
+        (_verification(18, "self-signed certificate"), TlsFailure.UNKNOWN_CA),
+    ],
+)
+def test_classify(error: ssl.SSLError, failure: TlsFailure) -> None:
+    assert classify(error)[0] is failure

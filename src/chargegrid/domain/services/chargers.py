@@ -180,25 +180,6 @@ async def record_security_event(
     )
 
 
-async def record_certificate_request(
-    conn: AsyncConnection,
-    charger_id: str,
-    *,
-    csr: str,
-    certificate_type: str | None,
-    accepted: bool,
-    now: datetime,
-) -> None:
-    await events.add_certificate_request(
-        conn,
-        charger_id=charger_id,
-        csr=csr,
-        certificate_type=certificate_type,
-        status="accepted" if accepted else "rejected",
-        received_at=now,
-    )
-
-
 async def mark_connected(
     conn: AsyncConnection, charger_id: str, *, ocpp_version: str, now: datetime
 ) -> None:

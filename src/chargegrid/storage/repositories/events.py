@@ -1,4 +1,4 @@
-"""Security events and certificate signing requests reported by chargers."""
+"""Security events reported by chargers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from chargegrid.storage.tables import certificate_requests, security_events
+from chargegrid.storage.tables import security_events
 
 
 async def add_security_event(
@@ -24,26 +24,6 @@ async def add_security_event(
             type=type,
             occurred_at=occurred_at,
             tech_info=tech_info,
-            received_at=received_at,
-        )
-    )
-
-
-async def add_certificate_request(
-    conn: AsyncConnection,
-    *,
-    charger_id: str,
-    csr: str,
-    certificate_type: str | None,
-    status: str,
-    received_at: datetime,
-) -> None:
-    await conn.execute(
-        certificate_requests.insert().values(
-            charger_id=charger_id,
-            csr=csr,
-            certificate_type=certificate_type,
-            status=status,
             received_at=received_at,
         )
     )
