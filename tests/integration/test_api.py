@@ -427,3 +427,75 @@ async def test_metrics_show_connections_calls_and_latency(api_server: ServerProc
             break
         assert time.monotonic() < deadline, "the connected gauge did not drop to 0"
         await asyncio.sleep(0.05)
+
+
+async def test_status_history_and_message_log_filters(api_server: ServerProcess) -> None:
+    charger_id = unique("CP-HIST")
+    await api_server.register_charger(charger_id, PASSWORD)
+    async with api_server.charger16(charger_id, PASSWORD) as charger:
+        for connector, status, stamp in [
+            (1, "Preparing", "2026-04-01T10:00:00Z"),
+            (1, "Charging", "2026-04-01T10:05:00Z"),
+            (2, "Faulted", "2026-04-01T11:00:00Z"),
+            (0, "Unavailable", "2026-04-01T12:00:00Z"),
+        ]:
+            await charger.call(
+                call.StatusNotification(
+                    connector_id=connector,
+                    error_code="NoError" if status != "Faulted" else "GroundFailure",
+                    status=status,
+                    timestamp=stamp,
+                )
+            )
+    async with api_server.api() as api:
+        history = (await api.get(f"/chargers/{charger_id}/status-history")).json()
+        assert history["total"] == 4
+        assert [(c["evse_id"], c["status"]) for c in history["items"]] == [
+            (None, "Unavailable"),
+            (2, "Faulted"),
+            (1, "Charging"),
+            (1, "Preparing"),
+        ]
+        assert history["items"][1]["error_code"] == "GroundFailure"
+        assert history["items"][1]["occurred_at"] == "2026-04-01T11:00:00Z"
+
+        evse_1 = (await api.get(f"/chargers/{charger_id}/status-history?evse_id=1")).json()
+        assert [c["status"] for c in evse_1["items"]] == ["Charging", "Preparing"]
+        window = (
+            await api.get(
+                f"/chargers/{charger_id}/status-history",
+                params={"since": "2026-04-01T12:05:00+02:00", "until": "2026-04-01T12:00:00Z"},
+            )
+        ).json()
+        # 10:05Z (inclusive) up to 12:00Z (exclusive), given with two different offsets.
+        assert [c["status"] for c in window["items"]] == ["Faulted", "Charging"]
+        naive = await api.get(
+            f"/chargers/{charger_id}/status-history", params={"since": "2026-04-01T10:00:00"}
+        )
+        assert_error(naive, 422, "since")
+        assert_error(await api.get("/chargers/NOPE-HIST/status-history"), 404, "not found")
+
+        inbound = (
+            await api.get(f"/chargers/{charger_id}/messages", params={"direction": "in"})
+        ).json()
+        assert inbound["total"] == 4
+        assert {m["action"] for m in inbound["items"]} == {"StatusNotification"}
+        outbound = (
+            await api.get(f"/chargers/{charger_id}/messages", params={"direction": "out"})
+        ).json()
+        assert outbound["total"] == 0
+        future = (
+            await api.get(
+                f"/chargers/{charger_id}/messages", params={"since": "2999-01-01T00:00:00Z"}
+            )
+        ).json()
+        assert future["total"] == 0
+        recent = (
+            await api.get(
+                f"/chargers/{charger_id}/messages",
+                params={"since": "2000-01-01T00:00:00Z", "until": "2999-01-01T00:00:00Z"},
+            )
+        ).json()
+        assert recent["total"] == 4
+        bad = await api.get(f"/chargers/{charger_id}/messages", params={"direction": "sideways"})
+        assert_error(bad, 422, "direction")

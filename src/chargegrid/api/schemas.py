@@ -16,6 +16,7 @@ from chargegrid.domain.model import (
     DeviceVariable,
     IdToken,
     MessageRecord,
+    StatusReport,
     Transaction,
 )
 from chargegrid.domain.transaction_state import EventFacts
@@ -398,6 +399,32 @@ class ChargerReportOut(BaseModel):
             payload=r.payload,
             generated_at=r.generated_at,
             received_at=r.received_at,
+        )
+
+
+class StatusChangeOut(BaseModel):
+    """A status change; ``evse_id`` None is the charger itself."""
+
+    evse_id: int | None
+    connector_id: int | None
+    status: str
+    error_code: str | None
+    info: str | None
+    vendor_id: str | None
+    vendor_error_code: str | None
+    occurred_at: datetime
+
+    @classmethod
+    def of(cls, change: StatusReport) -> StatusChangeOut:
+        return cls(
+            evse_id=change.evse_id,
+            connector_id=change.connector_id,
+            status=change.status,
+            error_code=change.error_code,
+            info=change.info,
+            vendor_id=change.vendor_id,
+            vendor_error_code=change.vendor_error_code,
+            occurred_at=change.occurred_at,
         )
 
 

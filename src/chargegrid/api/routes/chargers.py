@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
 from chargegrid.api.deps import PagingDep, PlatformDep, ReadConn, WriteConn, require
 from chargegrid.api.schemas import (
@@ -14,10 +15,11 @@ from chargegrid.api.schemas import (
     ChargerReportOut,
     MessageOut,
     PageOut,
+    StatusChangeOut,
     VariableOut,
     page_out,
 )
-from chargegrid.domain.model import RegistrationStatus, ReportKind
+from chargegrid.domain.model import Direction, RegistrationStatus, ReportKind
 from chargegrid.domain.services import chargers
 from chargegrid.domain.services.access import Role
 from chargegrid.storage.repositories import chargers as charger_repo
@@ -26,6 +28,11 @@ from chargegrid.storage.repositories import messages as message_repo
 from chargegrid.storage.repositories import reports as report_repo
 
 router = APIRouter(prefix="/chargers", tags=["chargers"])
+
+Since = Annotated[
+    AwareDatetime | None, Query(description="From this time on (inclusive, with offset).")
+]
+Until = Annotated[AwareDatetime | None, Query(description="Before this time (with offset).")]
 
 
 @router.post("", status_code=201, dependencies=[require(Role.OPERATOR)])
@@ -69,13 +76,48 @@ async def list_messages(
     conn: ReadConn,
     paging: PagingDep,
     action: Annotated[str | None, Query(description="Only messages of this action.")] = None,
+    direction: Annotated[
+        Direction | None, Query(description="in: from the charger; out: to the charger.")
+    ] = None,
+    since: Since = None,
+    until: Until = None,
 ) -> PageOut[MessageOut]:
     """The OCPP message log of a charger, newest first."""
     await chargers.get(conn, charger_id)
     page = await message_repo.list_page(
-        conn, charger_id, limit=paging.limit, offset=paging.offset, action=action
+        conn,
+        charger_id,
+        limit=paging.limit,
+        offset=paging.offset,
+        action=action,
+        direction=direction,
+        since=since,
+        until=until,
     )
     return page_out(page, MessageOut.of)
+
+
+@router.get("/{charger_id}/status-history", dependencies=[require(Role.VIEWER)])
+async def status_history(
+    charger_id: str,
+    conn: ReadConn,
+    paging: PagingDep,
+    evse_id: Annotated[int | None, Query(description="Only this EVSE (1.6: connector id).")] = None,
+    since: Since = None,
+    until: Until = None,
+) -> PageOut[StatusChangeOut]:
+    """Status changes of the charger, its EVSEs and connectors over time, newest first."""
+    await chargers.get(conn, charger_id)
+    page = await charger_repo.status_history(
+        conn,
+        charger_id,
+        limit=paging.limit,
+        offset=paging.offset,
+        evse_id=evse_id,
+        since=since,
+        until=until,
+    )
+    return page_out(page, StatusChangeOut.of)
 
 
 @router.get("/{charger_id}/variables", dependencies=[require(Role.VIEWER)])

@@ -143,9 +143,23 @@ async def add_status_change(
 
 
 async def status_history(
-    conn: AsyncConnection, charger_id: str, *, limit: int, offset: int
+    conn: AsyncConnection,
+    charger_id: str,
+    *,
+    limit: int,
+    offset: int,
+    evse_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> Page[StatusReport]:
+    """Status changes, newest first; ``since`` inclusive, ``until`` exclusive."""
     query = select(status_changes).where(status_changes.c.charger_id == charger_id)
+    if evse_id is not None:
+        query = query.where(status_changes.c.evse_id == evse_id)
+    if since is not None:
+        query = query.where(status_changes.c.occurred_at >= since)
+    if until is not None:
+        query = query.where(status_changes.c.occurred_at < until)
     rows, total = await fetch_page(
         conn,
         query,

@@ -66,10 +66,20 @@ async def list_page(
     limit: int,
     offset: int,
     action: str | None = None,
+    direction: Direction | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> Page[MessageRecord]:
+    """A charger's messages, newest first; ``since`` inclusive, ``until`` exclusive."""
     query = select(message_log).where(message_log.c.charger_id == charger_id)
     if action is not None:
         query = query.where(message_log.c.action == action)
+    if direction is not None:
+        query = query.where(message_log.c.direction == direction.value)
+    if since is not None:
+        query = query.where(message_log.c.received_at >= since)
+    if until is not None:
+        query = query.where(message_log.c.received_at < until)
     rows, total = await fetch_page(
         conn,
         query,
