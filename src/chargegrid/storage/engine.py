@@ -117,6 +117,25 @@ class Database:
         await self._engine.dispose()
 
 
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to WAL unless it is already (WAL is a property of the file).
+
+    The switch needs an exclusive lock and SQLite does not wait for it: on a new file
+    that several processes open at once it fails with "database is locked" while
+    another connection holds a lock. That is harmless: the holder is starting the same
+    database and the next connection switches it; WAL is for concurrency, not for
+    correctness.
+    """
+    cursor.execute("PRAGMA journal_mode")
+    if str(cursor.fetchone()[0]).lower() == "wal":
+        return
+    try:
+        cursor.execute("PRAGMA journal_mode = WAL")
+    except Exception as error:
+        if "locked" not in str(error).lower():
+            raise
+
+
 def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
     """Set the connection pragmas and make SQLAlchemy, not the driver, emit BEGIN."""
 
@@ -126,7 +145,7 @@ def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _use_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
         finally:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from chargegrid.storage.engine import Database, normalize_url
@@ -213,3 +213,31 @@ async def test_sqlite_reads_proceed_while_a_write_transaction_is_open(tmp_path: 
             assert seen == 0.0
     finally:
         await database.dispose()
+
+
+async def test_opening_a_new_file_while_another_process_writes_to_it(tmp_path: Path) -> None:
+    """Switching to WAL needs a lock SQLite will not wait for; opening must not fail on it."""
+    import sqlite3
+
+    path = tmp_path / "busy.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("CREATE TABLE t (x INTEGER)")
+        holder.execute("BEGIN IMMEDIATE")
+        holder.execute("INSERT INTO t VALUES (1)")
+        database = Database(f"sqlite:///{path}")
+        try:
+            async with database.connect() as connection:
+                assert (await connection.execute(text("SELECT count(*) FROM t"))).scalar() == 0
+        finally:
+            await database.dispose()
+        holder.execute("COMMIT")
+        reopened = Database(f"sqlite:///{path}")
+        try:
+            async with reopened.connect() as connection:
+                mode = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
+            assert mode == "wal"  # switched by the next connection once the lock was gone
+        finally:
+            await reopened.dispose()
+    finally:
+        holder.close()
