@@ -83,17 +83,6 @@ async def active_for_token(
     return await _one(conn, condition)
 
 
-async def active_on_evse(
-    conn: AsyncConnection, charger_id: str, evse_id: int
-) -> Transaction | None:
-    return await _one(
-        conn,
-        (transactions.c.charger_id == charger_id)
-        & (transactions.c.evse_id == evse_id)
-        & (transactions.c.status == TransactionStatus.ACTIVE.value),
-    )
-
-
 async def active_on_evse_except(
     conn: AsyncConnection, charger_id: str, evse_id: int, pk: int
 ) -> list[Transaction]:
