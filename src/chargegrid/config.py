@@ -100,6 +100,49 @@ class Settings(BaseSettings):
     pki_cert_days: int = Field(
         365, ge=1, description="Validity (days) of charger certificates the CA issues."
     )
+    command_expiry: int = Field(
+        86_400,
+        ge=1,
+        description="Seconds a command for an offline charger stays queued before it expires "
+        "unsent (a request may ask for another expiry).",
+    )
+    command_wait: float = Field(
+        10.0,
+        ge=0,
+        le=120,
+        description="Default seconds a command request waits for the charger's answer "
+        "before it returns the command as it stands (query parameter ``wait``).",
+    )
+    command_sweep_interval: float = Field(
+        5.0,
+        gt=0,
+        description="Seconds between sweeps that expire queued commands and time out "
+        "commands whose answer can no longer come.",
+    )
+    remote_start_window: int = Field(
+        600,
+        ge=1,
+        description="Seconds after an accepted OCPP 1.6 remote start during which a "
+        "transaction with the same connector and id token is taken to be the one it started.",
+    )
+    access_token_ttl: int = Field(
+        3600, ge=60, description="Lifetime (s) of the access tokens POST /api/v1/auth/token issues."
+    )
+    webhook_timeout: float = Field(
+        10.0, gt=0, description="Seconds to wait for a webhook receiver to answer."
+    )
+    webhook_retry_base: float = Field(
+        10.0,
+        gt=0,
+        description="Delay (s) before the first retry of a failed webhook delivery; each "
+        "further retry waits twice as long (with jitter).",
+    )
+    webhook_max_attempts: int = Field(
+        8, ge=1, description="Attempts of a webhook delivery before it is marked failed."
+    )
+    webhook_poll_interval: float = Field(
+        1.0, gt=0, description="Seconds between scans for due webhook deliveries."
+    )
     shutdown_grace: float = Field(
         10.0, ge=0, description="Seconds given to open connections to finish on shutdown."
     )

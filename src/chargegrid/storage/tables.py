@@ -414,3 +414,133 @@ charger_reports = Table(
     ForeignKeyConstraint(["charger_id"], ["chargers.id"], ondelete="CASCADE"),
     Index("ix_charger_reports_charger_kind", "charger_id", "kind", "received_at"),
 )
+
+# Operations asked of a charger through the API (chargegrid.domain.services.commands):
+# queued until its charger is connected, then sent once and settled by its answer.
+commands = Table(
+    "commands",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("charger_id", String(CHARGER_ID), nullable=False),
+    Column("name", String(40), nullable=False),  # version-neutral name, or "ocpp" (raw)
+    Column("params", JSON, nullable=False),  # what the caller asked for
+    Column("ocpp_version", String(8)),  # of the charger when it was sent
+    Column("action", String(64)),  # the OCPP action it became
+    Column("request", JSON),  # the OCPP payload sent
+    Column("response", JSON),  # the charger's answer
+    Column("state", String(16), nullable=False),
+    Column("error", String(1000)),
+    Column("transaction_id", String(128)),  # the transaction it started or addressed
+    Column("evse_id", Integer),
+    Column("connector_id", Integer),
+    Column("id_token", String(255)),
+    Column("requested_by", String(255)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Column("answered_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+    ForeignKeyConstraint(["charger_id"], ["chargers.id"], ondelete="CASCADE"),
+    Index("ix_commands_charger_state", "charger_id", "state", "id"),
+    Index("ix_commands_state_expires", "state", "expires_at"),
+)
+
+# 1.6 configuration keys as last read from (or successfully changed on) a charger.
+configuration_keys = Table(
+    "configuration_keys",
+    metadata,
+    Column("charger_id", String(CHARGER_ID), primary_key=True),
+    Column("key", String(50), primary_key=True),
+    Column("value", String(500)),
+    Column("readonly", Boolean),
+    Column("updated_at", UTCDateTime, nullable=False),
+    ForeignKeyConstraint(["charger_id"], ["chargers.id"], ondelete="CASCADE"),
+)
+
+# The local authorization list each charger holds: its version and its entries, as
+# last confirmed by the charger (SendLocalList accepted, GetLocalListVersion).
+local_lists = Table(
+    "local_lists",
+    metadata,
+    Column("charger_id", String(CHARGER_ID), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    ForeignKeyConstraint(["charger_id"], ["chargers.id"], ondelete="CASCADE"),
+)
+
+local_list_entries = Table(
+    "local_list_entries",
+    metadata,
+    Column("charger_id", String(CHARGER_ID), primary_key=True),
+    Column("id_token", String(255), primary_key=True),
+    Column("type", String(20)),
+    Column("status", String(16), nullable=False),
+    Column("expires_at", UTCDateTime),
+    Column("group_id", String(255)),
+    Column("updated_at", UTCDateTime, nullable=False),
+    ForeignKeyConstraint(["charger_id"], ["chargers.id"], ondelete="CASCADE"),
+    Index("ix_local_list_entries_id_token", "id_token"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("email", String(255), nullable=False, unique=True),  # stored lower-case
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("name", String(100)),
+    Column("disabled", Boolean, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Secrets the platform generates for itself and shares between its nodes
+# (e.g. the key that signs access tokens).
+platform_secrets = Table(
+    "platform_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(255), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("url", String(2000), nullable=False),
+    Column("secret", String(128), nullable=False),
+    Column("event_types", JSON, nullable=False),
+    Column("description", String(255)),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# One event to one webhook: written in the transaction that caused the event (so none is
+# lost), then posted and retried with back-off by the delivery worker.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column(
+        "webhook_id",
+        BigInteger,
+        ForeignKey("webhooks.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("event_id", String(36), nullable=False),
+    Column("event_type", String(40), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # pending, delivered, failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime),
+    Column("last_status_code", Integer),
+    Column("last_error", String(500)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_webhook_deliveries_state_next", "state", "next_attempt_at"),
+    Index("ix_webhook_deliveries_webhook", "webhook_id", "id"),
+)

@@ -65,6 +65,48 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_locations")),
     )
     op.create_table(
+        "platform_secrets",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.String(length=255), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_platform_secrets")),
+    )
+    op.create_table(
+        "users",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("email", sa.String(length=255), nullable=False),
+        sa.Column("password_hash", sa.String(length=255), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=True),
+        sa.Column("disabled", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
+        sa.UniqueConstraint("email", name=op.f("uq_users_email")),
+    )
+    op.create_table(
+        "webhooks",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("url", sa.String(length=2000), nullable=False),
+        sa.Column("secret", sa.String(length=128), nullable=False),
+        sa.Column("event_types", sa.JSON(), nullable=False),
+        sa.Column("description", sa.String(length=255), nullable=True),
+        sa.Column("active", sa.Boolean(), server_default="1", nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhooks")),
+    )
+    op.create_table(
         "chargers",
         sa.Column("id", sa.String(length=48), nullable=False),
         sa.Column("location_id", sa.String(length=36), nullable=True),
@@ -106,6 +148,40 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_chargers")),
     )
+    op.create_table(
+        "webhook_deliveries",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("webhook_id", sa.BigInteger(), nullable=False),
+        sa.Column("event_id", sa.String(length=36), nullable=False),
+        sa.Column("event_type", sa.String(length=40), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("next_attempt_at", UTCDateTime(), nullable=True),
+        sa.Column("last_status_code", sa.Integer(), nullable=True),
+        sa.Column("last_error", sa.String(length=500), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("delivered_at", UTCDateTime(), nullable=True),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["webhook_id"],
+            ["webhooks.id"],
+            name=op.f("fk_webhook_deliveries_webhook_id_webhooks"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
+    )
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_webhook_deliveries_state_next", ["state", "next_attempt_at"], unique=False
+        )
+        batch_op.create_index("ix_webhook_deliveries_webhook", ["webhook_id", "id"], unique=False)
+
     op.create_table(
         "certificate_requests",
         sa.Column(
@@ -202,6 +278,62 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "commands",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("charger_id", sa.String(length=48), nullable=False),
+        sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column("params", sa.JSON(), nullable=False),
+        sa.Column("ocpp_version", sa.String(length=8), nullable=True),
+        sa.Column("action", sa.String(length=64), nullable=True),
+        sa.Column("request", sa.JSON(), nullable=True),
+        sa.Column("response", sa.JSON(), nullable=True),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("error", sa.String(length=1000), nullable=True),
+        sa.Column("transaction_id", sa.String(length=128), nullable=True),
+        sa.Column("evse_id", sa.Integer(), nullable=True),
+        sa.Column("connector_id", sa.Integer(), nullable=True),
+        sa.Column("id_token", sa.String(length=255), nullable=True),
+        sa.Column("requested_by", sa.String(length=255), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("expires_at", UTCDateTime(), nullable=False),
+        sa.Column("sent_at", UTCDateTime(), nullable=True),
+        sa.Column("answered_at", UTCDateTime(), nullable=True),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["charger_id"],
+            ["chargers.id"],
+            name=op.f("fk_commands_charger_id_chargers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_commands")),
+    )
+    with op.batch_alter_table("commands", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_commands_charger_state", ["charger_id", "state", "id"], unique=False
+        )
+        batch_op.create_index("ix_commands_state_expires", ["state", "expires_at"], unique=False)
+
+    op.create_table(
+        "configuration_keys",
+        sa.Column("charger_id", sa.String(length=48), nullable=False),
+        sa.Column("key", sa.String(length=50), nullable=False),
+        sa.Column("value", sa.String(length=500), nullable=True),
+        sa.Column("readonly", sa.Boolean(), nullable=True),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["charger_id"],
+            ["chargers.id"],
+            name=op.f("fk_configuration_keys_charger_id_chargers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("charger_id", "key", name=op.f("pk_configuration_keys")),
+    )
+    op.create_table(
         "connectors",
         sa.Column("charger_id", sa.String(length=48), nullable=False),
         sa.Column("evse_id", sa.Integer(), nullable=False),
@@ -264,6 +396,39 @@ def upgrade() -> None:
                 "uq_device_variables_charger_id_component_name_component_instance_evse_id_connector_id_variable_name_variable_instance"
             ),
         ),
+    )
+    op.create_table(
+        "local_list_entries",
+        sa.Column("charger_id", sa.String(length=48), nullable=False),
+        sa.Column("id_token", sa.String(length=255), nullable=False),
+        sa.Column("type", sa.String(length=20), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("expires_at", UTCDateTime(), nullable=True),
+        sa.Column("group_id", sa.String(length=255), nullable=True),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["charger_id"],
+            ["chargers.id"],
+            name=op.f("fk_local_list_entries_charger_id_chargers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("charger_id", "id_token", name=op.f("pk_local_list_entries")),
+    )
+    with op.batch_alter_table("local_list_entries", schema=None) as batch_op:
+        batch_op.create_index("ix_local_list_entries_id_token", ["id_token"], unique=False)
+
+    op.create_table(
+        "local_lists",
+        sa.Column("charger_id", sa.String(length=48), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["charger_id"],
+            ["chargers.id"],
+            name=op.f("fk_local_lists_charger_id_chargers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("charger_id", name=op.f("pk_local_lists")),
     )
     op.create_table(
         "message_log",
@@ -599,8 +764,19 @@ def downgrade() -> None:
         batch_op.drop_index("ix_message_log_charger_received")
 
     op.drop_table("message_log")
+    op.drop_table("local_lists")
+    with op.batch_alter_table("local_list_entries", schema=None) as batch_op:
+        batch_op.drop_index("ix_local_list_entries_id_token")
+
+    op.drop_table("local_list_entries")
     op.drop_table("device_variables")
     op.drop_table("connectors")
+    op.drop_table("configuration_keys")
+    with op.batch_alter_table("commands", schema=None) as batch_op:
+        batch_op.drop_index("ix_commands_state_expires")
+        batch_op.drop_index("ix_commands_charger_state")
+
+    op.drop_table("commands")
     with op.batch_alter_table("charger_reports", schema=None) as batch_op:
         batch_op.drop_index("ix_charger_reports_charger_kind")
 
@@ -610,7 +786,15 @@ def downgrade() -> None:
 
     op.drop_table("charger_events")
     op.drop_table("certificate_requests")
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.drop_index("ix_webhook_deliveries_webhook")
+        batch_op.drop_index("ix_webhook_deliveries_state_next")
+
+    op.drop_table("webhook_deliveries")
     op.drop_table("chargers")
+    op.drop_table("webhooks")
+    op.drop_table("users")
+    op.drop_table("platform_secrets")
     op.drop_table("locations")
     op.drop_table("id_tokens")
     op.drop_table("api_tokens")
