@@ -11,8 +11,10 @@ from collections.abc import Iterator
 import uvicorn
 
 from chargegrid.api.app import create_app
+from chargegrid.bus.commands import LocalCommandBus
 from chargegrid.config import Settings
 from chargegrid.domain.clock import SystemClock
+from chargegrid.gateway.handlers.commands import VersionCatalog
 from chargegrid.gateway.server import GatewayServer
 from chargegrid.metrics import Metrics
 from chargegrid.platform import Platform
@@ -48,8 +50,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     await upgrade(db.url)
     metrics = Metrics()
     clock = SystemClock()
-    gateway = GatewayServer(db, settings, clock, metrics)
-    platform = Platform(settings, clock, db, metrics, presence=gateway)
+    bus = LocalCommandBus()
+    gateway = GatewayServer(db, settings, clock, metrics, bus)
+    platform = Platform(
+        settings, clock, db, metrics, presence=gateway, commands=bus, catalog=VersionCatalog()
+    )
     http = _HttpServer(
         uvicorn.Config(
             create_app(platform),

@@ -11,6 +11,7 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from chargegrid.bus.commands import LocalCommandBus
 from chargegrid.config import Settings
 from chargegrid.domain.clock import SystemClock
 from chargegrid.domain.services import chargers
@@ -29,7 +30,7 @@ async def gateway(db: Database) -> AsyncIterator[GatewayServer]:
     settings = Settings(host="127.0.0.1", ocpp_port=0, ocpp_call_timeout=1.0)
     async with db.begin() as conn:
         await chargers.register(conn, charger_id="CP-O", password=PASSWORD, now=SystemClock().now())
-    server = GatewayServer(db, settings, SystemClock(), Metrics())
+    server = GatewayServer(db, settings, SystemClock(), Metrics(), LocalCommandBus())
     await server.start()
     try:
         yield server

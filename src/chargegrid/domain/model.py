@@ -414,3 +414,53 @@ class ChargerReport:
     status: str | None = None
     generated_at: datetime | None = None
     received_at: datetime | None = None
+
+
+class CommandState(StrEnum):
+    """Where a command to a charger is in its life."""
+
+    QUEUED = "queued"  # waiting for its charger (or its turn)
+    SENT = "sent"  # on its way; the answer has not come yet
+    ACCEPTED = "accepted"  # the charger said it will do it
+    REJECTED = "rejected"  # the charger answered that it will not
+    FAILED = "failed"  # could not be sent, or the charger answered with a CALLERROR
+    TIMEOUT = "timeout"  # no answer in time
+    EXPIRED = "expired"  # the charger did not come back before the command expired
+
+    @property
+    def finished(self) -> bool:
+        """Whether the command has come to its end."""
+        return self not in (CommandState.QUEUED, CommandState.SENT)
+
+
+RAW_COMMAND = "ocpp"  # the name of a command given as an OCPP action and payload
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """An operation asked of a charger: what was asked, what was sent, how it ended.
+
+    ``name`` is version-neutral (``remote-start``, ``reset``...) or ``ocpp`` for a raw
+    OCPP call; ``action`` and ``request`` are the OCPP message it became when sent.
+    """
+
+    id: int
+    charger_id: str
+    name: str
+    params: dict[str, Any]
+    state: CommandState
+    created_at: datetime
+    expires_at: datetime
+    updated_at: datetime
+    ocpp_version: str | None = None
+    action: str | None = None
+    request: dict[str, Any] | None = None
+    response: dict[str, Any] | None = None
+    error: str | None = None
+    transaction_pk: int | None = None
+    evse_id: int | None = None
+    connector_id: int | None = None
+    id_token: str | None = None
+    requested_by: str | None = None
+    sent_at: datetime | None = None
+    answered_at: datetime | None = None

@@ -74,7 +74,11 @@ class CallTimeout(Exception):
 
 
 class ChargerUnavailable(Exception):
-    """The connection closed before the charger answered."""
+    """The connection closed before the charger answered (``sent``: after the CALL went out)."""
+
+    def __init__(self, message: str, *, sent: bool = False) -> None:
+        super().__init__(message)
+        self.sent = sent
 
 
 class CallRejected(Exception):
@@ -116,6 +120,9 @@ class ChargerConnection:
         self._pending: tuple[str, asyncio.Future[IncomingResult | IncomingError]] | None = None
         self._closed = asyncio.Event()
         self._follow_ups: set[asyncio.Task[None]] = set()
+        # Set once the charger's registration is accepted on this connection: from then on
+        # queued commands are delivered to it.
+        self.accepts_commands = False
 
     async def run(self) -> None:
         """Serve until the socket closes; the queued CALLs still get processed."""
@@ -195,7 +202,12 @@ class ChargerConnection:
             started = time.perf_counter()
             answer: IncomingResult | IncomingError | None = None
             try:
-                await self.transport.send(frame)
+                try:
+                    await self.transport.send(frame)
+                except Exception as failure:
+                    raise ChargerUnavailable(
+                        f"charger {self.charger_id} disconnected before {action} went out"
+                    ) from failure
                 answer = await asyncio.wait_for(future, self._call_timeout)
             except TimeoutError:
                 raise CallTimeout(f"no answer to {action} within {self._call_timeout}s") from None
@@ -223,8 +235,13 @@ class ChargerConnection:
     def _fail_pending(self) -> None:
         if self._pending is not None and not self._pending[1].done():
             self._pending[1].set_exception(
-                ChargerUnavailable(f"charger {self.charger_id} disconnected")
+                ChargerUnavailable(f"charger {self.charger_id} disconnected", sent=True)
             )
+
+    @property
+    def closed(self) -> bool:
+        """Whether the socket has closed."""
+        return self._closed.is_set()
 
     async def close(self, code: int, reason: str) -> None:
         """Close the socket; the read loop then ends."""

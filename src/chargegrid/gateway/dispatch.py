@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from chargegrid.config import Settings
 from chargegrid.domain.clock import Clock
 from chargegrid.domain.errors import DomainError
 from chargegrid.domain.errors import ErrorKind as DomainErrorKind
-from chargegrid.domain.model import Direction, MessageRecord
-from chargegrid.domain.services import messages
+from chargegrid.domain.model import Direction, MessageRecord, RegistrationStatus
+from chargegrid.domain.services import chargers, messages
 from chargegrid.gateway.connection import ChargerConnection, Reply
 from chargegrid.gateway.handlers import HandlerContext, handlers_for
 from chargegrid.metrics import Metrics
@@ -46,11 +47,19 @@ def rpc_error_of(error: Exception) -> RpcError:
 class Dispatcher:
     """Handles CALLs from chargers and records every message in the log."""
 
-    def __init__(self, db: Database, settings: Settings, clock: Clock, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        clock: Clock,
+        metrics: Metrics,
+        on_accepted: Callable[[ChargerConnection], None] = lambda _: None,
+    ) -> None:
         self._db = db
         self._settings = settings
         self._clock = clock
         self._metrics = metrics
+        self._on_accepted = on_accepted
 
     async def handle_inbound(
         self, connection: ChargerConnection, item: IncomingCall | ErrorReply, frame: str | bytes
@@ -120,6 +129,12 @@ class Dispatcher:
                 conn, connection.charger_id, connection.version, now, self._settings
             )
             response = encode_payload(await handler(context, call.request))
+            if not connection.accepts_commands and (
+                await chargers.registration_status(conn, connection.charger_id)
+                is RegistrationStatus.ACCEPTED
+            ):
+                # After this reply: commands queued for the charger may go out now.
+                context.after_reply(self._accepted)
             await messages.record(
                 conn,
                 MessageRecord(
@@ -135,6 +150,9 @@ class Dispatcher:
                 ),
             )
         return Reply(encode_result(call.unique_id, response), tuple(context.follow_ups)), "ok"
+
+    async def _accepted(self, connection: ChargerConnection) -> None:
+        self._on_accepted(connection)
 
     async def _record_error(
         self,

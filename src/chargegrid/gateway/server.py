@@ -14,6 +14,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
+from chargegrid.bus.commands import CommandBus
 from chargegrid.config import Settings
 from chargegrid.domain.clock import Clock
 from chargegrid.domain.services import chargers
@@ -25,6 +26,7 @@ from chargegrid.gateway.auth import (
 )
 from chargegrid.gateway.connection import ChargerConnection, ChargerUnavailable
 from chargegrid.gateway.dispatch import Dispatcher
+from chargegrid.gateway.outbox import CommandOutbox
 from chargegrid.gateway.tls import (
     TlsFailure,
     client_certificate,
@@ -74,14 +76,16 @@ class GatewayServer:
         settings: Settings,
         clock: Clock,
         metrics: Metrics,
+        bus: CommandBus,
     ) -> None:
         self._db = db
         self._settings = settings
         self._clock = clock
         self._metrics = metrics
-        self._dispatcher = Dispatcher(db, settings, clock, metrics)
-        self._authenticator = ChargerAuthenticator(db, settings, clock)
         self._connections: dict[str, ChargerConnection] = {}
+        self._outbox = CommandOutbox(db, settings, clock, bus, self._connections.get)
+        self._dispatcher = Dispatcher(db, settings, clock, metrics, self._outbox.ready)
+        self._authenticator = ChargerAuthenticator(db, settings, clock)
         self._closing: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
         self._tls_server: Server | None = None
@@ -116,6 +120,7 @@ class GatewayServer:
         if tls is not None:
             observe_handshake_failures(tls, self._tls_failed)
             self._tls_server = await self._listen(settings.ocpp_tls_port, tls)
+        self._outbox.start()
 
     async def _listen(self, port: int, tls: ssl.SSLContext | None) -> Server:
         settings = self._settings
@@ -146,6 +151,7 @@ class GatewayServer:
 
     async def stop(self) -> None:
         """Stop accepting, close every connection (1001 going away) and wait."""
+        await self._outbox.stop()
         servers = [s for s in (self._server, self._tls_server) if s is not None]
         for server in servers:
             server.close(close_connections=True)

@@ -430,7 +430,8 @@ commands = Table(
     Column("response", JSON),  # the charger's answer
     Column("state", String(16), nullable=False),
     Column("error", String(1000)),
-    Column("transaction_id", String(128)),  # the transaction it started or addressed
+    # The transaction it started (remote start) or addressed (remote stop).
+    Column("transaction_pk", BigInteger, ForeignKey("transactions.id", ondelete="SET NULL")),
     Column("evse_id", Integer),
     Column("connector_id", Integer),
     Column("id_token", String(255)),
@@ -443,6 +444,7 @@ commands = Table(
     ForeignKeyConstraint(["charger_id"], ["chargers.id"], ondelete="CASCADE"),
     Index("ix_commands_charger_state", "charger_id", "state", "id"),
     Index("ix_commands_state_expires", "state", "expires_at"),
+    Index("ix_commands_transaction", "transaction_pk"),
 )
 
 # 1.6 configuration keys as last read from (or successfully changed on) a charger.

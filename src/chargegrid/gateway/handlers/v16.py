@@ -22,7 +22,7 @@ from chargegrid.domain.model import (
     TransactionEvent,
     TransactionEventKind,
 )
-from chargegrid.domain.services import authorization, chargers, transactions
+from chargegrid.domain.services import authorization, chargers, commands, transactions
 from chargegrid.gateway.handlers import Handler, HandlerContext
 from chargegrid.gateway.handlers.signing import handle_csr
 from chargegrid.ocpp.rpc import ErrorKind, RpcError
@@ -116,6 +116,13 @@ async def start_transaction(
     assert outcome.transaction is not None
     assert outcome.transaction.transaction_id is not None
     assert outcome.authorization is not None
+    if outcome.recorded:
+        await commands.link_remote_start(
+            ctx.conn,
+            outcome.transaction,
+            now=ctx.now,
+            window_s=ctx.settings.remote_start_window,
+        )
     return m.StartTransactionResponse(
         transaction_id=int(outcome.transaction.transaction_id),
         id_tag_info=_id_tag_info(outcome.authorization),

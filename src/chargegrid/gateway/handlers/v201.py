@@ -28,7 +28,7 @@ from chargegrid.domain.model import (
     TransactionEvent,
     TransactionEventKind,
 )
-from chargegrid.domain.services import authorization, chargers, reports, transactions
+from chargegrid.domain.services import authorization, chargers, commands, reports, transactions
 from chargegrid.gateway.handlers import Handler, HandlerContext
 from chargegrid.gateway.handlers import v201_reports as more
 from chargegrid.gateway.handlers.signing import handle_csr
@@ -144,6 +144,15 @@ async def transaction_event(
         ),
         ctx.now,
     )
+    if outcome.transaction is not None and (
+        info.remote_start_id is not None or kind is TransactionEventKind.STARTED
+    ):
+        await commands.link_remote_start(
+            ctx.conn,
+            outcome.transaction,
+            now=ctx.now,
+            window_s=ctx.settings.remote_start_window,
+        )
     decision = outcome.authorization
     return m.TransactionEventResponse(
         id_token_info=None if decision is None else id_token_info(decision)

@@ -278,47 +278,6 @@ def upgrade() -> None:
         )
 
     op.create_table(
-        "commands",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column("charger_id", sa.String(length=48), nullable=False),
-        sa.Column("name", sa.String(length=40), nullable=False),
-        sa.Column("params", sa.JSON(), nullable=False),
-        sa.Column("ocpp_version", sa.String(length=8), nullable=True),
-        sa.Column("action", sa.String(length=64), nullable=True),
-        sa.Column("request", sa.JSON(), nullable=True),
-        sa.Column("response", sa.JSON(), nullable=True),
-        sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("error", sa.String(length=1000), nullable=True),
-        sa.Column("transaction_id", sa.String(length=128), nullable=True),
-        sa.Column("evse_id", sa.Integer(), nullable=True),
-        sa.Column("connector_id", sa.Integer(), nullable=True),
-        sa.Column("id_token", sa.String(length=255), nullable=True),
-        sa.Column("requested_by", sa.String(length=255), nullable=True),
-        sa.Column("created_at", UTCDateTime(), nullable=False),
-        sa.Column("expires_at", UTCDateTime(), nullable=False),
-        sa.Column("sent_at", UTCDateTime(), nullable=True),
-        sa.Column("answered_at", UTCDateTime(), nullable=True),
-        sa.Column("updated_at", UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["charger_id"],
-            ["chargers.id"],
-            name=op.f("fk_commands_charger_id_chargers"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_commands")),
-    )
-    with op.batch_alter_table("commands", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_commands_charger_state", ["charger_id", "state", "id"], unique=False
-        )
-        batch_op.create_index("ix_commands_state_expires", ["state", "expires_at"], unique=False)
-
-    op.create_table(
         "configuration_keys",
         sa.Column("charger_id", sa.String(length=48), nullable=False),
         sa.Column("key", sa.String(length=50), nullable=False),
@@ -617,6 +576,54 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "commands",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("charger_id", sa.String(length=48), nullable=False),
+        sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column("params", sa.JSON(), nullable=False),
+        sa.Column("ocpp_version", sa.String(length=8), nullable=True),
+        sa.Column("action", sa.String(length=64), nullable=True),
+        sa.Column("request", sa.JSON(), nullable=True),
+        sa.Column("response", sa.JSON(), nullable=True),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("error", sa.String(length=1000), nullable=True),
+        sa.Column("transaction_pk", sa.BigInteger(), nullable=True),
+        sa.Column("evse_id", sa.Integer(), nullable=True),
+        sa.Column("connector_id", sa.Integer(), nullable=True),
+        sa.Column("id_token", sa.String(length=255), nullable=True),
+        sa.Column("requested_by", sa.String(length=255), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("expires_at", UTCDateTime(), nullable=False),
+        sa.Column("sent_at", UTCDateTime(), nullable=True),
+        sa.Column("answered_at", UTCDateTime(), nullable=True),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["charger_id"],
+            ["chargers.id"],
+            name=op.f("fk_commands_charger_id_chargers"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["transaction_pk"],
+            ["transactions.id"],
+            name=op.f("fk_commands_transaction_pk_transactions"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_commands")),
+    )
+    with op.batch_alter_table("commands", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_commands_charger_state", ["charger_id", "state", "id"], unique=False
+        )
+        batch_op.create_index("ix_commands_state_expires", ["state", "expires_at"], unique=False)
+        batch_op.create_index("ix_commands_transaction", ["transaction_pk"], unique=False)
+
+    op.create_table(
         "device_variable_attributes",
         sa.Column("variable_id", sa.BigInteger(), nullable=False),
         sa.Column("type", sa.String(length=8), nullable=False),
@@ -742,6 +749,12 @@ def downgrade() -> None:
 
     op.drop_table("meter_samples")
     op.drop_table("device_variable_attributes")
+    with op.batch_alter_table("commands", schema=None) as batch_op:
+        batch_op.drop_index("ix_commands_transaction")
+        batch_op.drop_index("ix_commands_state_expires")
+        batch_op.drop_index("ix_commands_charger_state")
+
+    op.drop_table("commands")
     with op.batch_alter_table("certificates", schema=None) as batch_op:
         batch_op.drop_index("ix_certificates_charger_issued")
 
@@ -772,11 +785,6 @@ def downgrade() -> None:
     op.drop_table("device_variables")
     op.drop_table("connectors")
     op.drop_table("configuration_keys")
-    with op.batch_alter_table("commands", schema=None) as batch_op:
-        batch_op.drop_index("ix_commands_state_expires")
-        batch_op.drop_index("ix_commands_charger_state")
-
-    op.drop_table("commands")
     with op.batch_alter_table("charger_reports", schema=None) as batch_op:
         batch_op.drop_index("ix_charger_reports_charger_kind")
 
