@@ -52,6 +52,19 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--role", choices=["admin", "operator", "viewer"], required=True)
     create.add_argument("--name", help="what the token is for")
 
+    users = commands.add_parser("users", help="operator users who sign in to the API")
+    users_commands = users.add_subparsers(dest="users_command", required=True)
+    user_create = users_commands.add_parser("create", help="create a user and print it")
+    _common(user_create)
+    user_create.add_argument("--email", required=True, help="the sign-in name")
+    user_create.add_argument(
+        "--password", required=True, help="at least 8 characters; - reads it from standard input"
+    )
+    user_create.add_argument("--role", choices=["admin", "operator", "viewer"], required=True)
+    user_create.add_argument("--name", help="display name")
+    user_list = users_commands.add_parser("list", help="print every user, one per line")
+    _common(user_list)
+
     pki = commands.add_parser("pki", help="the built-in CSMS certificate authority")
     pki_commands = pki.add_subparsers(dest="pki_command", required=True)
     init = pki_commands.add_parser(
@@ -98,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_db_upgrade(settings))
     if args.command == "pki":
         return _pki_init(settings, args.host, args.organization, force=args.force)
+    if args.command == "users":
+        return asyncio.run(_users(settings, args))
     return asyncio.run(_token_create(settings, args.role, args.name))
 
 
@@ -133,6 +148,49 @@ async def _token_create(settings: Settings, role: str, name: str | None) -> int:
     finally:
         await db.dispose()
     print(token)
+    return 0
+
+
+async def _users(settings: Settings, args: argparse.Namespace) -> int:
+    from chargegrid.domain.clock import SystemClock
+    from chargegrid.domain.errors import DomainError
+    from chargegrid.domain.services import users
+    from chargegrid.domain.users import User
+    from chargegrid.storage.engine import Database
+    from chargegrid.storage.migrate import upgrade
+    from chargegrid.storage.repositories import users as repo
+
+    def line(user: User) -> str:
+        state = "disabled" if user.disabled else "enabled"
+        name = "" if user.name is None else f" name={user.name!r}"
+        return f"id={user.id} email={user.email} role={user.role.value} {state}{name}"
+
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db.url)
+        if args.users_command == "list":
+            async with db.connect() as conn:
+                page = await repo.list_page(conn, limit=1_000_000, offset=0)
+            for user in page.items:
+                print(line(user))
+            return 0
+        password = sys.stdin.readline().rstrip("\n") if args.password == "-" else args.password
+        try:
+            async with db.begin() as conn:
+                created = await users.create(
+                    conn,
+                    email=args.email,
+                    password=password,
+                    role=args.role,
+                    name=args.name,
+                    now=SystemClock().now(),
+                )
+        except DomainError as error:
+            print(f"chargegrid users create: {error.message}", file=sys.stderr)
+            return 1
+    finally:
+        await db.dispose()
+    print(line(created))
     return 0
 
 

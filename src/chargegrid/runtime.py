@@ -20,6 +20,7 @@ from chargegrid.metrics import Metrics
 from chargegrid.platform import Platform
 from chargegrid.storage.engine import Database
 from chargegrid.storage.migrate import upgrade
+from chargegrid.webhooks.delivery import WebhookDelivery
 
 logger = logging.getLogger("chargegrid")
 
@@ -66,6 +67,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         )
     )
     await gateway.start()
+    webhooks = WebhookDelivery(db, settings, clock)
+    await webhooks.start()
     http_task = asyncio.create_task(http.serve())
     logger.info(
         "chargegrid ready: chargers ws://%s:%d/ocpp/{charger_id}, API http://%s:%d/api/v1",
@@ -92,5 +95,6 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         await gateway.stop()
         http.should_exit = True
         await http_task
+        await webhooks.stop()
         await db.dispose()
         logger.info("stopped")

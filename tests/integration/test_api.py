@@ -7,6 +7,7 @@ uses its own ids, so the tests do not depend on each other's data or order.
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import time
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ from tests.integration.harness import (
 PASSWORD = "sixteen-chars-ok"  # exactly 16 characters
 
 LIST_PATHS = ["/chargers", "/id-tokens", "/transactions"]
+PUBLIC_PATHS = {"/api/v1/auth/token"}  # sign-in, the one /api/v1 path without a token
 
 
 @pytest.fixture(
@@ -84,9 +86,10 @@ def api_operations(openapi: dict[str, Any]) -> list[tuple[str, str]]:
     """(method, concrete path) of every /api/v1 operation the server documents."""
     operations: list[tuple[str, str]] = []
     for path, item in openapi["paths"].items():
-        if not path.startswith("/api/v1/"):
+        if not path.startswith("/api/v1/") or path in PUBLIC_PATHS:
             continue
-        concrete = path.replace("{charger_id}", "CP-1").replace("{transaction_pk}", "1")
+        # Every path parameter gets a sample: the charger's id, or 1 for numbers and names.
+        concrete = re.sub(r"\{[a-z_]+\}", "1", path.replace("{charger_id}", "CP-1"))
         assert "{" not in concrete, f"no sample value for a parameter of {path}"
         operations.extend((method.upper(), concrete) for method in item)
     return operations

@@ -6,7 +6,16 @@ from fastapi import APIRouter, FastAPI
 
 from chargegrid import __version__
 from chargegrid.api import auth, errors
-from chargegrid.api.routes import chargers, commands, id_tokens, system, transactions
+from chargegrid.api.routes import auth as auth_routes
+from chargegrid.api.routes import (
+    chargers,
+    commands,
+    id_tokens,
+    system,
+    transactions,
+    users,
+    webhooks,
+)
 from chargegrid.platform import Platform
 
 
@@ -21,7 +30,7 @@ def create_app(platform: Platform) -> FastAPI:
     errors.install(app)
     auth.install(app, platform)
     api = APIRouter(prefix="/api/v1")
-    for module in (chargers, commands, id_tokens, transactions):
+    for module in (auth_routes, chargers, commands, id_tokens, transactions, users, webhooks):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(system.router)

@@ -1,4 +1,4 @@
-"""Request dependencies: the platform, the caller's role, a database connection, paging."""
+"""Request dependencies: the platform, the caller, a database connection, paging."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Query, Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from chargegrid.api.sign_in_limits import FailedSignIns
 from chargegrid.domain.services.access import Role
+from chargegrid.domain.services.access_tokens import AccessTokens
+from chargegrid.domain.users import User
 from chargegrid.platform import Platform
 
 _RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
@@ -46,6 +49,42 @@ def caller_role(request: Request) -> Role:
     if role is None:  # only reachable for a route mounted outside /api/v1
         raise HTTPException(401, "missing bearer token")
     return role
+
+
+def caller_principal(request: Request) -> str:
+    """Who is calling, as recorded with their actions: ``user:<email>`` or ``token:<name>``."""
+    principal: str | None = getattr(request.state, "principal", None)
+    if principal is None:  # only reachable for a route mounted outside /api/v1
+        raise HTTPException(401, "missing bearer token")
+    return principal
+
+
+CallerPrincipal = Annotated[str, Depends(caller_principal)]
+
+
+def caller_user(request: Request) -> User | None:
+    """The signed-in user making this request; None when an API token is used."""
+    user: User | None = getattr(request.state, "user", None)
+    return user
+
+
+CallerUser = Annotated[User | None, Depends(caller_user)]
+
+
+def get_access_tokens(request: Request) -> AccessTokens:
+    tokens: AccessTokens = request.app.state.access_tokens
+    return tokens
+
+
+AccessTokensDep = Annotated[AccessTokens, Depends(get_access_tokens)]
+
+
+def get_failed_sign_ins(request: Request) -> FailedSignIns:
+    failures: FailedSignIns = request.app.state.failed_sign_ins
+    return failures
+
+
+FailedSignInsDep = Annotated[FailedSignIns, Depends(get_failed_sign_ins)]
 
 
 def require(minimum: Role) -> Any:

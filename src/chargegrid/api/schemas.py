@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from chargegrid.domain.model import (
     Charger,
@@ -19,7 +19,9 @@ from chargegrid.domain.model import (
     StatusReport,
     Transaction,
 )
+from chargegrid.domain.services.access import Role
 from chargegrid.domain.transaction_state import EventFacts
+from chargegrid.domain.users import User
 from chargegrid.storage.repositories.pages import Page
 
 S = TypeVar("S")
@@ -462,3 +464,57 @@ def _json(text: str) -> object:
         return json.loads(text)
     except ValueError:
         return text
+
+
+class UserIn(BaseModel):
+    email: str = Field(max_length=255, description="Sign-in name; stored in lower case.")
+    password: str = Field(min_length=8, max_length=1024)
+    role: Role
+    name: str | None = Field(None, max_length=100, description="Display name.")
+
+
+class UserPatch(BaseModel):
+    """Only the fields given change; ``name: null`` removes the name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role | None = None
+    password: str | None = Field(None, min_length=8, max_length=1024)
+    name: str | None = Field(None, max_length=100)
+    disabled: bool | None = Field(None, description="Disabled users cannot sign in.")
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    role: Role
+    name: str | None
+    disabled: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(
+            id=user.id,
+            email=user.email,
+            role=user.role,
+            name=user.name,
+            disabled=user.disabled,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+        )
+
+
+class AccessTokenOut(BaseModel):
+    """An OAuth2 access token response (RFC 6749 section 5.1)."""
+
+    access_token: str = Field(description="A JWT to send as 'Authorization: Bearer <token>'.")
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds the token stays valid.")
+
+
+class CallerOut(BaseModel):
+    principal: str = Field(description="'user:<email>' or 'token:<name>'.")
+    role: Role
+    user: UserOut | None = Field(description="The signed-in user; null for an API token.")

@@ -219,6 +219,6 @@ class CommandOutbox:
         patience = timedelta(seconds=self._settings.ocpp_call_timeout + SENT_GRACE_S)
         async with self._db.begin() as conn:
             ended = await commands.expire_due(conn, now)
-            ended += await commands.time_out_unanswered(conn, sent_before=now - patience)
+            ended += await commands.time_out_unanswered(conn, sent_before=now - patience, now=now)
         for command_id in ended:
             self._bus.finished(command_id)

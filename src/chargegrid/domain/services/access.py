@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -33,7 +34,24 @@ async def create_token(
     return token
 
 
+@dataclass(frozen=True, slots=True)
+class ApiClient:
+    """The holder of a valid API token."""
+
+    role: Role
+    principal: str  # ``token:<name>``, or ``token:#<id>`` for an unnamed token
+
+
+async def client_of(conn: AsyncConnection, token: str) -> ApiClient | None:
+    """Who holds a valid token, or None."""
+    found = await api_tokens.find(conn, _digest(token))
+    if found is None:
+        return None
+    token_id, name, role = found
+    return ApiClient(Role(role), f"token:{name}" if name else f"token:#{token_id}")
+
+
 async def role_of(conn: AsyncConnection, token: str) -> Role | None:
     """The role of a valid token, or None."""
-    role = await api_tokens.role_of(conn, _digest(token))
-    return None if role is None else Role(role)
+    client = await client_of(conn, token)
+    return None if client is None else client.role

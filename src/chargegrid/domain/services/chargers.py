@@ -16,6 +16,8 @@ from chargegrid.domain.model import (
     StatusReport,
 )
 from chargegrid.domain.passwords import check_password_rules, hash_password
+from chargegrid.domain.services import webhooks
+from chargegrid.domain.services.webhooks import EventType
 from chargegrid.storage.repositories import chargers as repo
 from chargegrid.storage.repositories import events
 
@@ -134,13 +136,67 @@ async def record_status(
     conn: AsyncConnection, charger_id: str, report: StatusReport, now: datetime
 ) -> None:
     """Keep the status history; update the current status unless the report is older."""
+    watched = await webhooks.subscribed(conn, EventType.CHARGER_STATUS_CHANGED)
+    before = await _current_status(conn, charger_id, report) if watched else None
     await repo.add_status_change(conn, charger_id, report, now)
     if report.evse_id is None:
         await repo.update_fields(
             conn, charger_id, status=report.status, error_code=report.error_code, updated_at=now
         )
-        return
-    await repo.save_connector_status(conn, charger_id, report, now)
+    else:
+        await repo.save_connector_status(conn, charger_id, report, now)
+    if watched:
+        await _publish_status_change(conn, charger_id, report, before, now)
+
+
+_Status = tuple[str | None, str | None, datetime | None]  # status, error code, as of
+
+
+async def _current_status(
+    conn: AsyncConnection, charger_id: str, report: StatusReport
+) -> _Status | None:
+    """The status the report is about (charger's or connector's) before it; None if none."""
+    charger = await repo.get(conn, charger_id)
+    if charger is None:
+        return None
+    if report.evse_id is None:
+        return charger.status, charger.error_code, None
+    for evse in charger.evses:
+        for connector in evse.connectors:
+            if (evse.id, connector.connector_id) == (report.evse_id, report.connector_id):
+                return connector.status, connector.error_code, connector.status_at
+    return None
+
+
+async def _publish_status_change(
+    conn: AsyncConnection,
+    charger_id: str,
+    report: StatusReport,
+    before: _Status | None,
+    now: datetime,
+) -> None:
+    """Tell webhooks of the change, unless the status stays or the report is outdated."""
+    previous: str | None = None
+    if before is not None:
+        previous, previous_error, as_of = before
+        if as_of is not None and as_of > report.occurred_at:
+            return
+        if (previous, previous_error) == (report.status, report.error_code):
+            return
+    await webhooks.publish(
+        conn,
+        EventType.CHARGER_STATUS_CHANGED,
+        {
+            "charger_id": charger_id,
+            "evse_id": report.evse_id,
+            "connector_id": report.connector_id,
+            "status": report.status,
+            "previous_status": previous,
+            "error_code": report.error_code,
+            "at": report.occurred_at,
+        },
+        now,
+    )
 
 
 async def record_firmware_status(
@@ -184,7 +240,22 @@ async def mark_connected(
     conn: AsyncConnection, charger_id: str, *, ocpp_version: str, now: datetime
 ) -> None:
     await repo.update_fields(conn, charger_id, ocpp_version=ocpp_version, connected_at=now)
+    await webhooks.publish(
+        conn,
+        EventType.CHARGER_CONNECTED,
+        {"charger_id": charger_id, "ocpp_version": ocpp_version, "at": now},
+        now,
+    )
 
 
 async def mark_disconnected(conn: AsyncConnection, charger_id: str, now: datetime) -> None:
     await repo.update_fields(conn, charger_id, disconnected_at=now)
+    if await webhooks.subscribed(conn, EventType.CHARGER_DISCONNECTED):
+        charger = await repo.get(conn, charger_id)
+        version = None if charger is None else charger.ocpp_version
+        await webhooks.publish(
+            conn,
+            EventType.CHARGER_DISCONNECTED,
+            {"charger_id": charger_id, "ocpp_version": version, "at": now},
+            now,
+        )

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.errors import DomainError, ErrorKind
 from chargegrid.domain.model import Command, CommandState, Transaction, TransactionStatus
+from chargegrid.domain.services import webhooks
+from chargegrid.domain.services.webhooks import EventType
 from chargegrid.storage.repositories import commands as repo
 from chargegrid.storage.repositories import transactions as transaction_repo
 
@@ -126,8 +128,32 @@ async def finish(
         values["answered_at"] = now
     if transaction_pk is not None:
         values["transaction_pk"] = transaction_pk
-    return await repo.update_fields(
+    if not await repo.update_fields(
         conn, command.id, only_in=(CommandState.QUEUED, CommandState.SENT), **values
+    ):
+        return False
+    await _published(conn, command.id, now)
+    return True
+
+
+async def _published(conn: AsyncConnection, command_id: int, now: datetime) -> None:
+    """Tell the webhooks that subscribe how a command ended."""
+    command = await get(conn, command_id)
+    await webhooks.publish(
+        conn,
+        EventType.COMMAND_FINISHED,
+        {
+            "command_id": command.id,
+            "charger_id": command.charger_id,
+            "name": command.name,
+            "state": command.state.value,
+            "action": command.action,
+            "error": command.error,
+            "transaction_id": command.transaction_pk,
+            "response": command.response,
+            "at": now,
+        },
+        now,
     )
 
 
@@ -146,10 +172,13 @@ async def expire_due(conn: AsyncConnection, now: datetime) -> list[int]:
             updated_at=now,
         ):
             expired.append(command_id)
+            await _published(conn, command_id, now)
     return expired
 
 
-async def time_out_unanswered(conn: AsyncConnection, *, sent_before: datetime) -> list[int]:
+async def time_out_unanswered(
+    conn: AsyncConnection, *, sent_before: datetime, now: datetime
+) -> list[int]:
     """Commands sent before ``sent_before`` whose answer can no longer come (the node that
     sent them stopped); their ids."""
     timed_out = []
@@ -162,9 +191,11 @@ async def time_out_unanswered(conn: AsyncConnection, *, sent_before: datetime) -
             only_in=(CommandState.SENT,),
             state=CommandState.TIMEOUT.value,
             error="no answer recorded (the connection or the server went away)",
-            updated_at=sent_before,
+            answered_at=now,
+            updated_at=now,
         ):
             timed_out.append(command_id)
+            await _published(conn, command_id, now)
     return timed_out
 
 

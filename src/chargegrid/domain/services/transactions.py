@@ -26,7 +26,9 @@ from chargegrid.domain.model import (
     TransactionEventKind,
     TransactionStatus,
 )
+from chargegrid.domain.services import webhooks
 from chargegrid.domain.services.authorization import authorize
+from chargegrid.domain.services.webhooks import EventType
 from chargegrid.domain.transaction_state import (
     SUPERSEDED,
     decisive_events,
@@ -201,7 +203,34 @@ async def _refresh(
         await repo.update_fields(
             conn, transaction.id, status=state.status.value, **derived, updated_at=now
         )
+        await _publish_progress(conn, transaction, refreshed, now)
     return refreshed
+
+
+async def _publish_progress(
+    conn: AsyncConnection, before: Transaction, after: Transaction, now: datetime
+) -> None:
+    """Tell webhooks when a start or an end first becomes known (a state never goes back)."""
+    data: dict[str, Any] = {
+        "id": after.id,
+        "transaction_id": after.transaction_id,
+        "charger_id": after.charger_id,
+        "evse_id": after.evse_id,
+        "connector_id": after.connector_id,
+        "id_token": after.id_token,
+        "status": after.status.value,
+        "started_at": after.started_at,
+        "stopped_at": after.stopped_at,
+        "meter_start_wh": after.meter_start_wh,
+        "meter_stop_wh": after.meter_stop_wh,
+        "energy_wh": after.energy_wh,
+        "stop_reason": after.stop_reason,
+    }
+    if before.started_at is None and after.started_at is not None:
+        await webhooks.publish(conn, EventType.TRANSACTION_STARTED, data, now)
+    completed = TransactionStatus.COMPLETED
+    if before.status is not completed and after.status is completed:
+        await webhooks.publish(conn, EventType.TRANSACTION_ENDED, data, now)
 
 
 def _numbered(transaction: Transaction) -> int:

@@ -18,11 +18,13 @@ async def insert(
     )
 
 
-async def role_of(conn: AsyncConnection, token_hash: str) -> str | None:
-    """The role of a token that exists and is not revoked."""
-    role = await conn.scalar(
-        select(api_tokens.c.role).where(
-            (api_tokens.c.token_hash == token_hash) & api_tokens.c.revoked_at.is_(None)
+async def find(conn: AsyncConnection, token_hash: str) -> tuple[int, str | None, str] | None:
+    """(id, name, role) of a token that exists and is not revoked."""
+    row = (
+        await conn.execute(
+            select(api_tokens.c.id, api_tokens.c.name, api_tokens.c.role).where(
+                (api_tokens.c.token_hash == token_hash) & api_tokens.c.revoked_at.is_(None)
+            )
         )
-    )
-    return None if role is None else str(role)
+    ).first()
+    return None if row is None else (int(row.id), row.name, str(row.role))

@@ -1,0 +1,1 @@
+"""Sending webhook deliveries to their receivers (HTTP; the events are queued by the domain)."""
