@@ -66,10 +66,13 @@ class Settings(BaseSettings):
         "and payload) is answered from the stored reply instead of processed again.",
     )
     auth_failure_limit: int = Field(
-        10, ge=1, description="Failed charger logins per address and window before refusal."
+        10,
+        ge=1,
+        description="Failed logins (chargers per address; users per e-mail and address) "
+        "within the window before further attempts are refused.",
     )
     auth_failure_window: float = Field(
-        60.0, gt=0, description="Window (s) for counting failed charger logins."
+        60.0, gt=0, description="Window (s) for counting failed logins."
     )
     tls_cert: Path | None = Field(
         None, description="PEM server certificate (with any intermediates) for wss."

@@ -378,6 +378,51 @@ async def test_health_and_openapi_need_no_token(api_server: ServerProcess) -> No
         assert {"limit", "offset"} <= parameters
 
 
+BODYLESS_POSTS = {  # actions whose whole input is in the path
+    "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry",
+}
+
+
+async def test_openapi_describes_every_operation(api_server: ServerProcess) -> None:
+    async with httpx.AsyncClient(base_url=api_server.http_url, timeout=10) as client:
+        openapi = (await client.get("/openapi.json")).json()
+    components = openapi["components"]
+    assert components["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+    def resolves(schema: dict[str, Any]) -> bool:
+        ref = schema.get("$ref")
+        if ref is None:
+            return bool(schema)
+        return ref.removeprefix("#/components/schemas/") in components["schemas"]
+
+    operations = [
+        (path, method, operation)
+        for path, item in openapi["paths"].items()
+        if path.startswith("/api/v1/")
+        for method, operation in item.items()
+    ]
+    assert len(operations) > 50
+    for path, method, operation in operations:
+        where = f"{method.upper()} {path}"
+        assert operation.get("summary"), where
+        assert (operation.get("security") is None) == (path in PUBLIC_PATHS), where
+        successes = {code: r for code, r in operation["responses"].items() if code[0] == "2"}
+        assert successes, where
+        for code, response in successes.items():
+            if code == "204":
+                continue
+            content = response.get("content", {})
+            assert content, f"{where} {code} has no response schema"
+            assert all(resolves(media["schema"]) for media in content.values()), where
+        if method in ("post", "put", "patch") and path not in BODYLESS_POSTS:
+            body = operation.get("requestBody", {}).get("content", {})
+            assert body, f"{where} has no request schema"
+            assert all(resolves(media["schema"]) for media in body.values()), where
+        assert "422" in operation["responses"] or not operation.get("parameters"), where
+    command_paths = [p for p, _, _ in operations if "/commands/" in p and "{command_id}" not in p]
+    assert len(command_paths) == 21
+
+
 async def test_metrics_show_connections_calls_and_latency(api_server: ServerProcess) -> None:
     async with httpx.AsyncClient(timeout=10) as client:
         response = await client.get(f"{api_server.http_url}/metrics")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from chargegrid import __version__
-from chargegrid.api import auth, errors
+from chargegrid.api import auth, errors, openapi
 from chargegrid.api.routes import auth as auth_routes
 from chargegrid.api.routes import (
     chargers,
@@ -34,4 +34,5 @@ def create_app(platform: Platform) -> FastAPI:
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(system.router)
+    openapi.install(app)
     return app

@@ -110,8 +110,14 @@ def command_options(
 Options = Annotated[CommandOptions, Depends(command_options)]
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The command has finished (accepted, rejected, failed...)."},
-    202: {"description": "The command is queued or sent; poll GET /api/v1/commands/{id}."},
+    200: {
+        "model": CommandOut,
+        "description": "The command has finished (accepted, rejected, failed...).",
+    },
+    202: {
+        "model": CommandOut,
+        "description": "The command is queued or sent; poll GET /api/v1/commands/{id}.",
+    },
 }
 
 

@@ -4,11 +4,14 @@ The signing key is a random secret stored once in ``platform_secrets``: the firs
 that issues a token creates it (race-free: the primary key keeps one value), every node
 reads it and then keeps it in memory. A token names its user; whoever checks it loads
 that user again, so a deleted or disabled user's tokens stop working at once and the
-role that counts is the user's current one.
+role that counts is the user's current one. A token also carries a stamp of the password
+it was issued under: changing the password ends every session of the old one.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,7 +26,7 @@ from chargegrid.storage.repositories import users as users_repo
 ISSUER = "chargegrid"
 SIGNING_KEY_NAME = "jwt_signing_key"
 _ALGORITHM = "HS256"
-_REQUIRED_CLAIMS = ["sub", "role", "email", "iat", "exp", "iss"]
+_REQUIRED_CLAIMS = ["sub", "role", "email", "iat", "exp", "iss", "pwd"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,7 @@ class AccessTokens:
             "iat": issued_at,
             "exp": issued_at + self._ttl_s,
             "iss": ISSUER,
+            "pwd": _password_stamp(self._key, user),
         }
         return IssuedToken(jwt.encode(claims, self._key, algorithm=_ALGORITHM), self._ttl_s)
 
@@ -89,6 +93,7 @@ class AccessTokens:
             )
             user_id = int(claims["sub"])
             expires_at = int(claims["exp"])
+            stamp = str(claims["pwd"])
         except (jwt.InvalidTokenError, ValueError, TypeError):
             return None
         if expires_at <= now.timestamp():
@@ -96,6 +101,8 @@ class AccessTokens:
         user = await users_repo.get(conn, user_id)
         if user is None or user.disabled:
             return None
+        if not hmac.compare_digest(stamp, _password_stamp(key, user)):
+            return None  # issued under a password that has changed since
         return user
 
     async def _read_key(self, conn: AsyncConnection) -> bytes | None:
@@ -103,3 +110,8 @@ class AccessTokens:
         if value is not None:
             self._key = value.encode()
         return self._key
+
+
+def _password_stamp(key: bytes, user: User) -> str:
+    """A keyed digest of the user's password hash (reveals nothing about the password)."""
+    return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()[:16]

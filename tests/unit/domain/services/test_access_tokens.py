@@ -55,6 +55,7 @@ async def test_an_issued_token_names_its_user_until_it_expires(db: Database) -> 
     assert looks_like_access_token(issued.token)
 
     claims = jwt.decode(issued.token, options={"verify_signature": False})
+    assert len(claims.pop("pwd")) == 16
     assert claims == {
         "sub": str(user.id),
         "role": "operator",
@@ -118,6 +119,9 @@ async def test_forged_and_malformed_tokens_are_refused(db: Database) -> None:
         "iat": int(NOW.timestamp()),
         "exp": int(NOW.timestamp()) + TTL,
         "iss": ISSUER,
+        "pwd": jwt.decode(tokens.issue(user, now=NOW).token, options={"verify_signature": False})[
+            "pwd"
+        ],
     }
     assert await verify(db, tokens, jwt.encode(good, key, algorithm="HS256"), NOW) == user
 
@@ -131,6 +135,8 @@ async def test_forged_and_malformed_tokens_are_refused(db: Database) -> None:
         jwt.encode({k: v for k, v in good.items() if k != "exp"}, key, algorithm="HS256"),
         jwt.encode({k: v for k, v in good.items() if k != "sub"}, key, algorithm="HS256"),
         jwt.encode({**good, "sub": "999999"}, key, algorithm="HS256"),  # no such user
+        jwt.encode({**good, "pwd": "0" * 16}, key, algorithm="HS256"),  # another password
+        jwt.encode({k: v for k, v in good.items() if k != "pwd"}, key, algorithm="HS256"),
         f"{header}.{payload}.{signature[:-2]}xx",
         f"{header}.{payload[:-2]}.{signature}",
         "a.b.c",
@@ -166,3 +172,17 @@ async def test_disabled_or_deleted_users_lose_their_tokens_and_roles_follow_the_
         await users.delete(conn, user.id)
     assert await verify(db, tokens, token, NOW) is None
     assert await verify(db, tokens, admin_token, NOW) == admin
+
+
+async def test_a_new_password_ends_the_sessions_of_the_old_one(db: Database) -> None:
+    user = await make_user(db)
+    tokens = await node(db)
+    before = tokens.issue(user, now=NOW)
+    async with db.begin() as conn:
+        changed = await users.update(conn, user.id, now=NOW, password="another-pass-word")
+    assert await verify(db, tokens, before.token, NOW) is None
+    after = tokens.issue(changed, now=NOW)
+    assert await verify(db, tokens, after.token, NOW) == changed
+    async with db.begin() as conn:
+        renamed = await users.update(conn, user.id, now=NOW, name="Ada")
+    assert await verify(db, tokens, after.token, NOW) == renamed, "other changes keep sessions"
