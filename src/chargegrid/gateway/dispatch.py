@@ -134,6 +134,7 @@ class Dispatcher:
                 is RegistrationStatus.ACCEPTED
             ):
                 # After this reply: commands queued for the charger may go out now.
+                connection.accepts_commands = True
                 context.after_reply(self._accepted)
             await messages.record(
                 conn,

@@ -75,7 +75,6 @@ class CommandOutbox:
 
     def ready(self, connection: ChargerConnection) -> None:
         """The charger is accepted on ``connection``: deliver what waits for it."""
-        connection.accepts_commands = True
         self.wake(connection.charger_id)
 
     def wake(self, charger_id: str) -> None:
