@@ -87,7 +87,15 @@ class CommandOutbox:
             return
         task = asyncio.create_task(self._drain(connection))
         self._draining[charger_id] = task
-        task.add_done_callback(lambda _: self._draining.pop(charger_id, None))
+        task.add_done_callback(lambda done: self._drained(charger_id, done))
+
+    def _drained(self, charger_id: str, task: asyncio.Task[None]) -> None:
+        if self._draining.get(charger_id) is task:
+            del self._draining[charger_id]
+        if charger_id in self._again and not task.cancelled():
+            # Woken while a closing connection was being drained: serve the new one.
+            self._again.discard(charger_id)
+            self.wake(charger_id)
 
     async def _drain(self, connection: ChargerConnection) -> None:
         charger_id = connection.charger_id
