@@ -54,7 +54,13 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     bus = LocalCommandBus()
     gateway = GatewayServer(db, settings, clock, metrics, bus)
     platform = Platform(
-        settings, clock, db, metrics, presence=gateway, commands=bus, catalog=VersionCatalog()
+        settings,
+        clock,
+        db,
+        metrics,
+        presence=gateway,
+        commands=bus,
+        catalog=VersionCatalog(settings),
     )
     http = _HttpServer(
         uvicorn.Config(

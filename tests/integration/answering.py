@@ -13,6 +13,7 @@ from typing import Any
 
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint as ChargePoint16
+from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
 from ocpp.v201 import ChargePoint as ChargePoint201
 from ocpp.v201 import call_result as result201
@@ -62,6 +63,14 @@ def _answering_class(base: type, results: Any, answers: Mapping[str, Answer]) ->
     return type(f"Answering{base.__name__}", (base,), namespace)
 
 
+async def boot16(charger: Any) -> None:
+    """Boot an OCPP 1.6 charger (accepted), after which commands reach it."""
+    response = await charger.call(
+        call16.BootNotification(charge_point_vendor="Acme", charge_point_model="W1")
+    )
+    assert response.status == "Accepted"
+
+
 @contextlib.asynccontextmanager
 async def answering_charger(
     server: ServerProcess,
@@ -84,3 +93,28 @@ async def answering_charger(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+async def send_command(
+    api: Any, charger: Any, charger_id: str, name: str, body: Any
+) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+    """Send a command and wait for its end: the command resource, and what the charger
+    was asked meanwhile (action, payload in snake_case)."""
+    before = len(charger.received.calls)
+    response = await api.post(f"/chargers/{charger_id}/commands/{name}", json=body)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result, charger.received.calls[before:]
+
+
+async def refused_command(
+    api: Any, charger: Any, charger_id: str, name: str, body: Any
+) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+    """Send a command the charger's version cannot carry: refused before it is queued
+    (422, or 404 for what it names that does not exist); ({"error": message}, calls)."""
+    before = len(charger.received.calls)
+    response = await api.post(f"/chargers/{charger_id}/commands/{name}", json=body)
+    assert response.status_code in (404, 422), response.text
+    listed = await api.get(f"/chargers/{charger_id}/commands", params={"name": name})
+    assert all(item["params"] != body for item in listed.json()["items"]), "nothing is kept"
+    return {"error": response.json()["error"]["message"]}, charger.received.calls[before:]

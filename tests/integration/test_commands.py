@@ -15,7 +15,7 @@ import pytest
 from ocpp.v16 import call as call16
 from ocpp.v201 import call as call201
 
-from tests.integration.answering import answering_charger
+from tests.integration.answering import answering_charger, boot16
 from tests.integration.conftest import start_server
 from tests.integration.harness import ServerProcess, create_api_token
 from tests.integration.ocpp201 import boot as boot201
@@ -38,13 +38,6 @@ def fast_server(empty_database_url: str, tmp_path: Path) -> Iterator[ServerProce
         yield process
     finally:
         assert process.stop() == 0, process.log()
-
-
-async def boot16(charger: Any) -> None:
-    response = await charger.call(
-        call16.BootNotification(charge_point_vendor="Acme", charge_point_model="W1")
-    )
-    assert response.status == "Accepted"
 
 
 async def command(

@@ -10,7 +10,9 @@ from chargegrid.api.routes import auth as auth_routes
 from chargegrid.api.routes import (
     chargers,
     commands,
+    configuration,
     id_tokens,
+    local_lists,
     system,
     transactions,
     users,
@@ -30,7 +32,17 @@ def create_app(platform: Platform) -> FastAPI:
     errors.install(app)
     auth.install(app, platform)
     api = APIRouter(prefix="/api/v1")
-    for module in (auth_routes, chargers, commands, id_tokens, transactions, users, webhooks):
+    for module in (
+        auth_routes,
+        chargers,
+        commands,
+        configuration,
+        id_tokens,
+        local_lists,
+        transactions,
+        users,
+        webhooks,
+    ):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(system.router)

@@ -518,3 +518,15 @@ class CallerOut(BaseModel):
     principal: str = Field(description="'user:<email>' or 'token:<name>'.")
     role: Role
     user: UserOut | None = Field(description="The signed-in user; null for an API token.")
+
+
+class IdTokenPatch(BaseModel):
+    """What to change of an id token: a field left out stays as it is; null clears
+    expires_at, group_id and type."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["Accepted", "Blocked", "Expired", "Invalid"] | None = None
+    expires_at: AwareDatetime | None = Field(None, description="null: it never expires.")
+    group_id: str | None = Field(None, max_length=255, description="null: in no group.")
+    type: str | None = Field(None, max_length=20)

@@ -139,17 +139,17 @@ async def submit(
         if charger is None:
             raise DomainError(ErrorKind.NOT_FOUND, f"charger {charger_id} not found")
         version = platform.presence.version_of(charger_id) or charger.ocpp_version
-        if version is not None:
-            platform.catalog.check(version, name, params)
-        elif name == RAW_COMMAND:
+        if version is None and name == RAW_COMMAND:
             raise DomainError(
                 ErrorKind.CONFLICT,
                 f"charger {charger_id} has never connected: its OCPP version, and so the "
                 "schema to check the payload against, is not known yet",
             )
-        transaction_pk = params.get("transaction_id") if name == "remote-stop" else None
+        transaction_pk = _addressed_transaction(params)
         if transaction_pk is not None:
-            await commands.addressed_transaction(conn, charger_id, transaction_pk)
+            await commands.addressed_transaction(
+                conn, charger_id, transaction_pk, active=name == "remote-stop"
+            )
         command = await commands.submit(
             conn,
             charger_id=charger_id,
@@ -163,6 +163,9 @@ async def submit(
             connector_id=params.get("connector_id"),
             id_token=params.get("id_token"),
         )
+        if version is not None:
+            # Refused (and rolled back) when the charger's version cannot express it.
+            await platform.catalog.check(conn, version, command, now)
         if not options.queue and not platform.presence.is_connected(charger_id):
             await commands.finish(
                 conn,
@@ -181,6 +184,13 @@ async def submit(
             command = await commands.get(conn, command.id)
     response.status_code = 200 if command.state.finished else 202
     return CommandOut.of(command)
+
+
+def _addressed_transaction(params: dict[str, Any]) -> int | None:
+    """The platform id of the transaction a command is about (stop, profile, message)."""
+    profile = params.get("profile") or params.get("charging_profile") or {}
+    pk = params.get("transaction_id", profile.get("transaction_id"))
+    return None if pk is None else int(pk)
 
 
 def _command_route(name: str, params_type: type[Params]) -> Callable[..., Awaitable[CommandOut]]:

@@ -237,22 +237,24 @@ async def link_remote_start(
 
 
 class CommandCatalog(Protocol):
-    """Knows which commands each OCPP version can carry (the gateway implements it)."""
+    """Knows how each OCPP version carries each command (the gateway implements it)."""
 
-    def check(self, version: str, name: str, params: Mapping[str, Any]) -> None:
-        """Raise DomainError (INVALID) when a charger of ``version`` cannot take it."""
+    async def check(
+        self, conn: AsyncConnection, version: str, command: Command, now: datetime
+    ) -> None:
+        """Raise DomainError when a charger of ``version`` cannot take the command."""
         ...
 
 
 async def addressed_transaction(
-    conn: AsyncConnection, charger_id: str, transaction_pk: int
+    conn: AsyncConnection, charger_id: str, transaction_pk: int, *, active: bool = True
 ) -> Transaction:
-    """The charger's active transaction a command addresses; DomainError otherwise."""
+    """The charger's (active) transaction a command addresses; DomainError otherwise."""
     transaction = await transaction_repo.get(conn, transaction_pk)
     if transaction is None or transaction.charger_id != charger_id:
         raise DomainError(
             ErrorKind.NOT_FOUND, f"charger {charger_id} has no transaction {transaction_pk}"
         )
-    if transaction.status is not TransactionStatus.ACTIVE:
+    if active and transaction.status is not TransactionStatus.ACTIVE:
         raise DomainError(ErrorKind.CONFLICT, f"transaction {transaction_pk} has already ended")
     return transaction

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, overload
 
 import msgspec
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from chargegrid.config import Settings
+from chargegrid.domain.clock import as_utc
 from chargegrid.domain.errors import DomainError, ErrorKind
 from chargegrid.domain.model import RAW_COMMAND, Command, CommandState
 from chargegrid.domain.services import commands
@@ -114,6 +118,20 @@ def raw_request(version: OcppVersion, action: str, payload: Mapping[str, Any]) -
     return OcppCall(action, request)
 
 
+def checked(version: OcppVersion, action: str, request: msgspec.Struct) -> OcppCall:
+    """The call, once checked against its version's schema (lengths, enumerations)."""
+    return raw_request(version, action, msgspec.to_builtins(request))
+
+
+@overload
+def at(value: str) -> datetime: ...
+@overload
+def at(value: None) -> None: ...
+def at(value: str | None) -> datetime | None:
+    """A time of a command's parameters (ISO 8601 with offset), in UTC."""
+    return None if value is None else as_utc(datetime.fromisoformat(value))
+
+
 async def _build_raw(ctx: HandlerContext, command: Command) -> OcppCall:
     return raw_request(ctx.version, command.params["action"], command.params["payload"])
 
@@ -122,14 +140,22 @@ RAW = Translation(_build_raw)
 
 
 class VersionCatalog:
-    """Checks, before a command is queued, that the charger's version can carry it."""
+    """Checks, before a command is queued, that the charger's version can carry it.
 
-    def check(self, version: str, name: str, params: Mapping[str, Any]) -> None:
+    The command is built once as it would be sent (nothing is written): what the version
+    cannot express is refused at once instead of failing when the charger comes back.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    async def check(
+        self, conn: AsyncConnection, version: str, command: Command, now: datetime
+    ) -> None:
         ocpp_version = OcppVersion(version)
-        if name == RAW_COMMAND:
-            raw_request(ocpp_version, params["action"], params["payload"])
-        else:
-            translation_of(ocpp_version, name)
+        translation = translation_of(ocpp_version, command.name)
+        context = HandlerContext(conn, command.charger_id, ocpp_version, now, self._settings)
+        await translation.build(context, command)
 
 
 async def addressed_transaction(ctx: HandlerContext, command: Command) -> str:

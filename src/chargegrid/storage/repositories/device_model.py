@@ -218,3 +218,50 @@ def _variable(
         reported_at=reported_at,
         updated_at=row["updated_at"],
     )
+
+
+async def save_attribute_values(
+    conn: AsyncConnection,
+    charger_id: str,
+    variables: Sequence[DeviceVariable],
+    *,
+    reported_at: datetime,
+    now: datetime,
+) -> None:
+    """Note attribute values read or set by the central system (GetVariables, SetVariables).
+
+    Only the value changes: the variables' characteristics and the attributes' mutability,
+    persistence and constancy stay as reported (unknown for a variable never reported).
+    As with reports, a value already reported by a newer report is kept.
+    """
+    values = [v for v in variables if v.attributes]
+    if not values:
+        return
+    # The variables themselves, without attributes or characteristics: only created if new.
+    await save_variables(
+        conn,
+        charger_id,
+        [DeviceVariable(component=v.component, name=v.name, instance=v.instance) for v in values],
+        reported_at=reported_at,
+        now=now,
+    )
+    ids = await _ids(conn, charger_id, values)
+    rows = {
+        (ids[_key(charger_id, variable)], attribute.type): {
+            "variable_id": ids[_key(charger_id, variable)],
+            "type": attribute.type,
+            "value": attribute.value,
+            "reported_at": reported_at,
+            "updated_at": now,
+        }
+        for variable in values
+        for attribute in variable.attributes
+    }
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(device_variable_attributes)
+    statement = statement.on_conflict_do_update(
+        index_elements=["variable_id", "type"],
+        set_={name: statement.excluded[name] for name in ("value", "reported_at", "updated_at")},
+        where=device_variable_attributes.c.reported_at <= statement.excluded.reported_at,
+    )
+    await conn.execute(statement, list(rows.values()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -26,12 +26,27 @@ async def insert(conn: AsyncConnection, values: dict[str, Any]) -> None:
     await conn.execute(id_tokens.insert().values(**values))
 
 
+async def update_fields(conn: AsyncConnection, id_token: str, **values: Any) -> None:
+    await conn.execute(id_tokens.update().where(id_tokens.c.id_token == id_token).values(**values))
+
+
+async def delete_one(conn: AsyncConnection, id_token: str) -> None:
+    await conn.execute(delete(id_tokens).where(id_tokens.c.id_token == id_token))
+
+
 async def list_page(
-    conn: AsyncConnection, *, limit: int, offset: int, status: str | None = None
+    conn: AsyncConnection,
+    *,
+    limit: int,
+    offset: int,
+    status: str | None = None,
+    group_id: str | None = None,
 ) -> Page[IdToken]:
     query = select(id_tokens)
     if status is not None:
         query = query.where(id_tokens.c.status == status)
+    if group_id is not None:
+        query = query.where(id_tokens.c.group_id == group_id)
     rows, total = await fetch_page(
         conn, query, order_by=[id_tokens.c.id_token], limit=limit, offset=offset
     )

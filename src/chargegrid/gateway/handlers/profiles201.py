@@ -1,0 +1,138 @@
+"""Smart charging commands as OCPP 2.0.1 calls (SetChargingProfile, ClearChargingProfile,
+GetCompositeSchedule) and the profile of a remote start."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from chargegrid.domain.model import Command
+from chargegrid.gateway.handlers import HandlerContext
+from chargegrid.gateway.handlers.commands import OcppCall, Translation, at
+from chargegrid.gateway.handlers.profiles import (
+    check_placement,
+    check_remote_start,
+    check_schedule,
+    invalid,
+    transaction_of,
+)
+from chargegrid.ocpp.v201 import messages as m
+
+PURPOSES: Mapping[str, m.ChargingProfilePurposeEnum] = {
+    "charger_max": "ChargingStationMaxProfile",
+    "tx_default": "TxDefaultProfile",
+    "tx": "TxProfile",
+}
+KINDS: Mapping[str, m.ChargingProfileKindEnum] = {
+    "absolute": "Absolute",
+    "recurring": "Recurring",
+    "relative": "Relative",
+}
+RECURRENCIES: Mapping[str, m.RecurrencyKindEnum] = {"daily": "Daily", "weekly": "Weekly"}
+RATE_UNITS: Mapping[str, m.ChargingRateUnitEnum] = {"W": "W", "A": "A"}
+
+
+def check_schedule201(profile: Mapping[str, Any]) -> None:
+    """The shared rules, and 2.0.1's own: an absolute schedule says when it starts."""
+    check_schedule(profile)
+    if profile["kind"] == "absolute" and profile["schedule"].get("start") is None:
+        raise invalid("an OCPP 2.0.1 absolute schedule needs its start")
+
+
+def charging_profile(
+    profile: Mapping[str, Any], *, transaction_id: str | None = None
+) -> m.ChargingProfile:
+    """The 2.0.1 chargingProfile of a neutral profile: one schedule, whose id is the
+    profile's; ``transaction_id`` is the charger's."""
+    schedule = profile["schedule"]
+    recurrency = profile.get("recurrency")
+    return m.ChargingProfile(
+        id=profile["id"],
+        stack_level=profile["stack_level"],
+        charging_profile_purpose=PURPOSES[profile["purpose"]],
+        charging_profile_kind=KINDS[profile["kind"]],
+        recurrency_kind=None if recurrency is None else RECURRENCIES[recurrency],
+        valid_from=at(profile.get("valid_from")),
+        valid_to=at(profile.get("valid_to")),
+        transaction_id=transaction_id,
+        charging_schedule=[
+            m.ChargingSchedule(
+                id=profile["id"],
+                charging_rate_unit=RATE_UNITS[schedule["rate_unit"]],
+                charging_schedule_period=[
+                    m.ChargingSchedulePeriod(
+                        start_period=period["start_period"],
+                        limit=period["limit"],
+                        number_phases=period.get("number_phases"),
+                    )
+                    for period in schedule["periods"]
+                ],
+                start_schedule=at(schedule.get("start")),
+                duration=schedule.get("duration"),
+                min_charging_rate=schedule.get("min_rate"),
+            )
+        ],
+    )
+
+
+def remote_start_profile(params: Mapping[str, Any]) -> m.ChargingProfile | None:
+    """The chargingProfile of a RequestStartTransaction, if the remote start has one."""
+    profile = params.get("charging_profile")
+    if profile is None:
+        return None
+    check_remote_start(profile)
+    check_schedule201(profile)
+    return charging_profile(profile)
+
+
+async def set_charging_profile(ctx: HandlerContext, command: Command) -> OcppCall:
+    evse_id: int = command.params["evse_id"]
+    profile = command.params["profile"]
+    check_placement(profile, evse_id)
+    check_schedule201(profile)
+    return OcppCall(
+        "SetChargingProfile",
+        m.SetChargingProfileRequest(
+            evse_id=evse_id,
+            charging_profile=charging_profile(
+                profile, transaction_id=await transaction_of(ctx, profile, evse_id)
+            ),
+        ),
+    )
+
+
+async def clear_charging_profile(ctx: HandlerContext, command: Command) -> OcppCall:
+    params = command.params
+    purpose = params.get("purpose")
+    criteria = m.ClearChargingProfile(
+        evse_id=params.get("evse_id"),
+        charging_profile_purpose=None if purpose is None else PURPOSES[purpose],
+        stack_level=params.get("stack_level"),
+    )
+    return OcppCall(
+        "ClearChargingProfile",
+        m.ClearChargingProfileRequest(
+            charging_profile_id=params.get("profile_id"),
+            charging_profile_criteria=None if criteria == m.ClearChargingProfile() else criteria,
+        ),
+    )
+
+
+async def get_composite_schedule(ctx: HandlerContext, command: Command) -> OcppCall:
+    params = command.params
+    unit = params.get("rate_unit")
+    return OcppCall(
+        "GetCompositeSchedule",
+        m.GetCompositeScheduleRequest(
+            duration=params["duration"],
+            evse_id=params["evse_id"],
+            charging_rate_unit=None if unit is None else RATE_UNITS[unit],
+        ),
+    )
+
+
+TRANSLATIONS: Mapping[str, Translation] = {
+    "set-charging-profile": Translation(set_charging_profile),
+    "clear-charging-profile": Translation(clear_charging_profile),
+    "get-composite-schedule": Translation(get_composite_schedule),
+}
