@@ -143,7 +143,7 @@ async def test_commands_wait_for_an_offline_charger_expire_and_survive_a_restart
         async with answering_charger(server, "CP-3", PASSWORD, {}) as charger:
             await boot16(charger)  # the platform learns the charger's version
         async with server.api() as api:
-            soon = datetime.now(UTC) + timedelta(seconds=1)
+            soon = datetime.now(UTC) + timedelta(seconds=3)
             first = await command(api, "CP-3", "reset", {"type": "soft"}, wait=0.2)
             doomed = await command(
                 api, "CP-3", "reset", {"type": "hard"}, expires_at=soon.isoformat(), wait=0
