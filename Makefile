@@ -19,7 +19,7 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 install: $(VENV)/.installed
 
 run: install
-	CHARGEGRID_AUTO_REGISTER=true $(VENV)/bin/chargegrid serve
+	$(VENV)/bin/chargegrid demo
 
 lint: install
 	$(VENV)/bin/ruff check src tests tools benchmarks

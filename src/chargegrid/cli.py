@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from chargegrid.config import Settings, load_settings
+from chargegrid.simulator import cli as sim_cli
 
 
 def _uvloop() -> None:
@@ -38,6 +39,23 @@ def _parser() -> argparse.ArgumentParser:
         action="store_const",
         const=True,
         help="accept unknown chargers (overrides CHARGEGRID_AUTO_REGISTER)",
+    )
+
+    demo = commands.add_parser(
+        "demo", help="serve on the embedded database with simulated chargers (make run)"
+    )
+    _common(demo)
+    demo.add_argument("--host", help="overrides CHARGEGRID_HOST")
+    demo.add_argument("--ocpp-port", type=int, help="overrides CHARGEGRID_OCPP_PORT")
+    demo.add_argument("--http-port", type=int, help="overrides CHARGEGRID_HTTP_PORT")
+    demo.add_argument(
+        "--chargers", type=int, default=10, help="simulated chargers to run (default 10)"
+    )
+    demo.add_argument(
+        "--session-rate",
+        type=float,
+        default=6.0,
+        help="charging sessions per charger per hour (default 6)",
     )
 
     db = commands.add_parser("db", help="database maintenance")
@@ -83,12 +101,15 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace server certificates made for another host (the CA is kept)",
     )
+    sim_cli.add_parser(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "sim":  # a client of a CSMS: no settings, no database
+        return sim_cli.run(args)
     try:
         settings = load_settings(
             database_url=getattr(args, "database_url", None),
@@ -107,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"invalid settings: {error}")
     if args.command == "serve":
         return _serve(settings)
+    if args.command == "demo":
+        return _demo(settings, args.chargers, args.session_rate)
     if args.command == "db":
         return asyncio.run(_db_upgrade(settings))
     if args.command == "pki":
@@ -122,6 +145,16 @@ def _serve(settings: Settings) -> int:
     configure_logging(settings.log_level)
     _uvloop()
     asyncio.run(serve(settings))
+    return 0
+
+
+def _demo(settings: Settings, chargers: int, session_rate: float) -> int:
+    from chargegrid.demo import run
+    from chargegrid.runtime import configure_logging
+
+    configure_logging(settings.log_level)
+    _uvloop()
+    asyncio.run(run(settings, chargers_count=chargers, session_rate=session_rate))
     return 0
 
 

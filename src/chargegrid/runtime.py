@@ -37,6 +37,9 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # The gateway logs each charger's connection itself; the library's per-socket lines
+    # would only repeat it without the charger's id.
+    logging.getLogger("websockets.server").setLevel(max(logging.WARNING, logging.root.level))
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
