@@ -36,5 +36,8 @@ test: lint typecheck pytest
 generate: install
 	$(VENV)/bin/python tools/generate_ocpp.py
 
+bench: install
+	$(VENV)/bin/python -m benchmarks.bench_load
+
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache
