@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from chargegrid.storage.prebuilt import check_columns
 
 
 async def upsert(
@@ -24,14 +27,33 @@ async def upsert(
     ``only_if(excluded)`` restricts the overwrite, e.g. to newer values; it is given
     the row that was to be inserted.
     """
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(table).values(**values)
+    statement = _insert(conn.dialect.name)(table).values(**values)
     statement = statement.on_conflict_do_update(
         index_elements=list(key),
         set_={name: statement.excluded[name] for name in update},
         where=None if only_if is None else only_if(statement.excluded),
     )
     await conn.execute(statement)
+
+
+def upsert_statement(
+    dialect_name: str,
+    table: Table,
+    *,
+    key: Sequence[str],
+    update: Sequence[str],
+    only_if: Callable[[Any], ColumnElement[bool]] | None = None,
+) -> Any:
+    """What :func:`upsert` runs, without values: execute it with one row's params dict.
+
+    For a hot path that builds it once per dialect instead of on every call.
+    """
+    statement = _insert(dialect_name)(table)
+    return statement.on_conflict_do_update(
+        index_elements=list(key),
+        set_={name: statement.excluded[name] for name in update},
+        where=None if only_if is None else only_if(statement.excluded),
+    )
 
 
 async def insert_ignoring_conflict(
@@ -41,12 +63,21 @@ async def insert_ignoring_conflict(
 
     The unique constraint decides, so two writers racing for the same key cannot both win.
     """
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(table)
-        .values(**values)
+    check_columns(table, values)
+    statement = _ignoring_conflict(conn.dialect.name, table, tuple(key))
+    found = (await conn.execute(statement, dict(values))).scalar_one_or_none()
+    return None if found is None else int(found)
+
+
+@cache
+def _ignoring_conflict(dialect_name: str, table: Table, key: tuple[str, ...]) -> Any:
+    # Built once per table and key: numbered transaction events are inserted this way.
+    return (
+        _insert(dialect_name)(table)
         .on_conflict_do_nothing(index_elements=list(key))
         .returning(table.c.id)
     )
-    found = (await conn.execute(statement)).scalar_one_or_none()
-    return None if found is None else int(found)
+
+
+def _insert(dialect_name: str) -> Any:
+    return postgresql.insert if dialect_name == "postgresql" else sqlite.insert

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -19,11 +19,41 @@ from chargegrid.domain.model import (
     RegistrationStatus,
     StatusReport,
 )
+from chargegrid.storage.prebuilt import check_columns
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import chargers, connectors, device_variables, status_changes
-from chargegrid.storage.upsert import upsert
+from chargegrid.storage.upsert import upsert_statement
 
 _CHARGER_FIELDS = [c.name for c in chargers.columns if c.name != "password_hash"]
+
+# Built once: heartbeats, status notifications and the dispatcher's registration check
+# run these on every call (constructing a statement per call costs more than executing it).
+_REGISTRATION_STATUS = select(chargers.c.registration_status).where(
+    chargers.c.id == bindparam("charger_id")
+)
+_UPDATE = update(chargers).where(chargers.c.id == bindparam("charger_id"))  # SET: the params
+_INSERT_STATUS_CHANGE = status_changes.insert()
+_CONNECTOR_KEY = ("charger_id", "evse_id", "connector_id")
+_CONNECTOR_STATUS = (
+    "status",
+    "error_code",
+    "info",
+    "vendor_id",
+    "vendor_error_code",
+    "status_at",
+    "updated_at",
+)
+# The connector status upsert, by dialect name; it keeps a newer status than the one reported.
+_SAVE_CONNECTOR_STATUS = {
+    dialect: upsert_statement(
+        dialect,
+        connectors,
+        key=_CONNECTOR_KEY,
+        update=_CONNECTOR_STATUS,
+        only_if=lambda new: connectors.c.status_at <= new.status_at,
+    )
+    for dialect in ("sqlite", "postgresql")
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +79,7 @@ async def get_credentials(conn: AsyncConnection, charger_id: str) -> Credentials
 
 
 async def registration_status(conn: AsyncConnection, charger_id: str) -> RegistrationStatus | None:
-    found = await conn.scalar(
-        select(chargers.c.registration_status).where(chargers.c.id == charger_id)
-    )
+    found = await conn.scalar(_REGISTRATION_STATUS, {"charger_id": charger_id})
     return None if found is None else RegistrationStatus(found)
 
 
@@ -65,7 +93,8 @@ async def exists(conn: AsyncConnection, charger_id: str) -> bool:
 
 
 async def update_fields(conn: AsyncConnection, charger_id: str, **values: Any) -> None:
-    await conn.execute(update(chargers).where(chargers.c.id == charger_id).values(**values))
+    check_columns(chargers, values)
+    await conn.execute(_UPDATE, {**values, "charger_id": charger_id})
 
 
 async def get(conn: AsyncConnection, charger_id: str) -> Charger | None:
@@ -112,33 +141,26 @@ async def save_connector_status(
         "status_at": report.occurred_at,
         "updated_at": now,
     }
-    keys = ("charger_id", "evse_id", "connector_id")
-    await upsert(
-        conn,
-        connectors,
-        values,
-        key=keys,
-        update=[name for name in values if name not in keys],
-        only_if=lambda new: connectors.c.status_at <= new.status_at,
-    )
+    await conn.execute(_SAVE_CONNECTOR_STATUS[conn.dialect.name], values)
 
 
 async def add_status_change(
     conn: AsyncConnection, charger_id: str, report: StatusReport, now: datetime
 ) -> None:
     await conn.execute(
-        status_changes.insert().values(
-            charger_id=charger_id,
-            evse_id=report.evse_id,
-            connector_id=report.connector_id,
-            status=report.status,
-            error_code=report.error_code,
-            info=report.info,
-            vendor_id=report.vendor_id,
-            vendor_error_code=report.vendor_error_code,
-            occurred_at=report.occurred_at,
-            received_at=now,
-        )
+        _INSERT_STATUS_CHANGE,
+        {
+            "charger_id": charger_id,
+            "evse_id": report.evse_id,
+            "connector_id": report.connector_id,
+            "status": report.status,
+            "error_code": report.error_code,
+            "info": report.info,
+            "vendor_id": report.vendor_id,
+            "vendor_error_code": report.vendor_error_code,
+            "occurred_at": report.occurred_at,
+            "received_at": now,
+        },
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -12,13 +12,12 @@ from chargegrid.domain.model import IdToken, IdTokenStatus
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import id_tokens
 
+# Built once: every Authorize, start and stop looks a token up.
+_BY_ID_TOKEN = select(id_tokens).where(id_tokens.c.id_token == bindparam("id_token"))
+
 
 async def get(conn: AsyncConnection, id_token: str) -> IdToken | None:
-    row = (
-        (await conn.execute(select(id_tokens).where(id_tokens.c.id_token == id_token)))
-        .mappings()
-        .first()
-    )
+    row = (await conn.execute(_BY_ID_TOKEN, {"id_token": id_token})).mappings().first()
     return None if row is None else _id_token(row)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -12,22 +12,35 @@ from chargegrid.domain.model import Direction, MessageRecord
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import message_log
 
+# Built once: every CALL of every charger runs these two (constructing a statement per
+# call costs more than executing it).
+_INSERT = message_log.insert()
+_ANSWERED_CALLS = select(message_log).where(
+    (message_log.c.charger_id == bindparam("charger_id"))
+    & (message_log.c.unique_id == bindparam("unique_id"))
+    & (message_log.c.direction == Direction.INBOUND.value)
+    & (message_log.c.action == bindparam("action"))
+    & (message_log.c.received_at >= bindparam("since"))
+    & message_log.c.response.is_not(None)
+)
+
 
 async def insert(conn: AsyncConnection, record: MessageRecord) -> None:
     await conn.execute(
-        message_log.insert().values(
-            charger_id=record.charger_id,
-            direction=record.direction.value,
-            unique_id=record.unique_id,
-            action=record.action,
-            payload=record.payload,
-            response=record.response,
-            error_code=record.error_code,
-            error_description=record.error_description,
-            received_at=record.received_at,
-            answered_at=record.answered_at,
-            latency_ms=record.latency_ms,
-        )
+        _INSERT,
+        {
+            "charger_id": record.charger_id,
+            "direction": record.direction.value,
+            "unique_id": record.unique_id,
+            "action": record.action,
+            "payload": record.payload,
+            "response": record.response,
+            "error_code": record.error_code,
+            "error_description": record.error_description,
+            "received_at": record.received_at,
+            "answered_at": record.answered_at,
+            "latency_ms": record.latency_ms,
+        },
     )
 
 
@@ -43,14 +56,8 @@ async def find_answered_call(
     """An inbound CALL identical to this one, answered with a CALLRESULT since ``since``."""
     rows = (
         await conn.execute(
-            select(message_log).where(
-                (message_log.c.charger_id == charger_id)
-                & (message_log.c.unique_id == unique_id)
-                & (message_log.c.direction == Direction.INBOUND.value)
-                & (message_log.c.action == action)
-                & (message_log.c.received_at >= since)
-                & message_log.c.response.is_not(None)
-            )
+            _ANSWERED_CALLS,
+            {"charger_id": charger_id, "unique_id": unique_id, "action": action, "since": since},
         )
     ).mappings()
     for row in rows:

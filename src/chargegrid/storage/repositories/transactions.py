@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -17,18 +17,102 @@ from chargegrid.domain.model import (
     TransactionStatus,
 )
 from chargegrid.domain.transaction_state import EventFacts
+from chargegrid.storage.prebuilt import check_columns
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import meter_samples, transaction_events, transactions
 from chargegrid.storage.upsert import insert_ignoring_conflict
 
+# Built once: every transaction message runs some of these (constructing a statement per
+# call costs more than executing it). Each is executed with a params dict.
+_INSERT = transactions.insert().returning(transactions.c.id)
+_UPDATE = update(transactions).where(transactions.c.id == bindparam("pk"))  # SET: the params
+_BY_PK = select(transactions).where(transactions.c.id == bindparam("pk")).limit(1)
+_BY_CHARGER_ID = (
+    select(transactions)
+    .where(
+        (transactions.c.charger_id == bindparam("charger_id"))
+        & (transactions.c.transaction_id == bindparam("transaction_id"))
+    )
+    .limit(1)
+)
+_ACTIVE_FOR_TOKEN = (
+    select(transactions)
+    .where(
+        (transactions.c.id_token == bindparam("id_token"))
+        & (transactions.c.status == TransactionStatus.ACTIVE.value)
+    )
+    .limit(1)
+)
+_ACTIVE_FOR_TOKEN_EXCEPT = _ACTIVE_FOR_TOKEN.where(transactions.c.id != bindparam("exclude"))
+_ACTIVE_ON_EVSE_EXCEPT = select(transactions).where(
+    (transactions.c.charger_id == bindparam("charger_id"))
+    & (transactions.c.evse_id == bindparam("evse_id"))
+    & (transactions.c.status == TransactionStatus.ACTIVE.value)
+    & (transactions.c.id != bindparam("pk"))
+)
+_INSERT_EVENT = transaction_events.insert().returning(transaction_events.c.id)
+_ENDED_EVENTS = (
+    select(func.count())
+    .select_from(transaction_events)
+    .where(
+        (transaction_events.c.transaction_pk == bindparam("transaction_pk"))
+        & (transaction_events.c.event_type == TransactionEventKind.ENDED.value)
+    )
+)
+_DECISIVE_EVENTS = (
+    select(transaction_events)
+    .where(
+        (transaction_events.c.transaction_pk == bindparam("transaction_pk"))
+        & transaction_events.c.decisive.is_(True)
+    )
+    .order_by(transaction_events.c.id)
+)
+_FORGET_EVENTS = (
+    update(transaction_events)
+    .where(transaction_events.c.id.in_(bindparam("event_ids", expanding=True)))
+    .values(decisive=False)
+)
+_INSERT_SAMPLES = meter_samples.insert()
+
+
+def _same_start(*, token_is_null: bool, meter_start_is_null: bool) -> Any:
+    # A None must be matched with IS NULL, which a bound parameter cannot express.
+    token = transactions.c.id_token
+    meter_start = transactions.c.meter_start_wh
+    return (
+        select(transactions)
+        .where(
+            (transactions.c.charger_id == bindparam("charger_id"))
+            & (transactions.c.evse_id == bindparam("evse_id"))
+            & (token.is_(None) if token_is_null else token == bindparam("id_token"))
+            & (transactions.c.started_at == bindparam("started_at"))
+            & (
+                meter_start.is_(None)
+                if meter_start_is_null
+                else meter_start == bindparam("meter_start_wh")
+            )
+        )
+        .limit(1)
+    )
+
+
+# Keyed by (id_token is None, meter_start_wh is None).
+_SAME_START = {
+    (token, meter): _same_start(token_is_null=token, meter_start_is_null=meter)
+    for token in (False, True)
+    for meter in (False, True)
+}
+
 
 async def insert(conn: AsyncConnection, values: dict[str, Any]) -> int:
-    result = await conn.execute(transactions.insert().values(**values).returning(transactions.c.id))
+    check_columns(transactions, values)
+    result = await conn.execute(_INSERT, values)
     return int(result.scalar_one())
 
 
 async def update_fields(conn: AsyncConnection, pk: int, **values: Any) -> None:
-    await conn.execute(update(transactions).where(transactions.c.id == pk).values(**values))
+    check_columns(transactions, values)
+    await conn.execute(_UPDATE, {**values, "pk": pk})
 
 
 async def insert_named(conn: AsyncConnection, values: dict[str, Any]) -> int | None:
@@ -39,16 +123,14 @@ async def insert_named(conn: AsyncConnection, values: dict[str, Any]) -> int | N
 
 
 async def get(conn: AsyncConnection, pk: int) -> Transaction | None:
-    return await _one(conn, transactions.c.id == pk)
+    return await _first(conn, _BY_PK, {"pk": pk})
 
 
 async def get_by_charger_id(
     conn: AsyncConnection, charger_id: str, transaction_id: str
 ) -> Transaction | None:
-    return await _one(
-        conn,
-        (transactions.c.charger_id == charger_id)
-        & (transactions.c.transaction_id == transaction_id),
+    return await _first(
+        conn, _BY_CHARGER_ID, {"charger_id": charger_id, "transaction_id": transaction_id}
     )
 
 
@@ -62,25 +144,26 @@ async def find_start(
     meter_start_wh: float | None,
 ) -> Transaction | None:
     """The transaction an identical start message created before, if any."""
-    return await _one(
+    query = _SAME_START[id_token is None, meter_start_wh is None]
+    return await _first(
         conn,
-        (transactions.c.charger_id == charger_id)
-        & (transactions.c.evse_id == evse_id)
-        & (transactions.c.id_token == id_token)
-        & (transactions.c.started_at == started_at)
-        & (transactions.c.meter_start_wh == meter_start_wh),
+        query,
+        {
+            "charger_id": charger_id,
+            "evse_id": evse_id,
+            "id_token": id_token,
+            "started_at": started_at,
+            "meter_start_wh": meter_start_wh,
+        },
     )
 
 
 async def active_for_token(
     conn: AsyncConnection, id_token: str, *, exclude: int | None = None
 ) -> Transaction | None:
-    condition = (transactions.c.id_token == id_token) & (
-        transactions.c.status == TransactionStatus.ACTIVE.value
-    )
-    if exclude is not None:
-        condition = condition & (transactions.c.id != exclude)
-    return await _one(conn, condition)
+    if exclude is None:
+        return await _first(conn, _ACTIVE_FOR_TOKEN, {"id_token": id_token})
+    return await _first(conn, _ACTIVE_FOR_TOKEN_EXCEPT, {"id_token": id_token, "exclude": exclude})
 
 
 async def active_on_evse_except(
@@ -88,12 +171,7 @@ async def active_on_evse_except(
 ) -> list[Transaction]:
     rows = (
         await conn.execute(
-            select(transactions).where(
-                (transactions.c.charger_id == charger_id)
-                & (transactions.c.evse_id == evse_id)
-                & (transactions.c.status == TransactionStatus.ACTIVE.value)
-                & (transactions.c.id != pk)
-            )
+            _ACTIVE_ON_EVSE_EXCEPT, {"charger_id": charger_id, "evse_id": evse_id, "pk": pk}
         )
     ).mappings()
     return [_transaction(row) for row in rows]
@@ -107,9 +185,7 @@ async def add_event(conn: AsyncConnection, transaction_pk: int, facts: EventFact
     values = _event_values(facts)
     values["transaction_pk"] = transaction_pk
     if facts.seq_no is None:
-        result = await conn.execute(
-            transaction_events.insert().values(**values).returning(transaction_events.c.id)
-        )
+        result = await conn.execute(_INSERT_EVENT, values)
         return int(result.scalar_one())
     return await insert_ignoring_conflict(
         conn, transaction_events, values, key=("transaction_pk", "seq_no")
@@ -117,40 +193,20 @@ async def add_event(conn: AsyncConnection, transaction_pk: int, facts: EventFact
 
 
 async def has_ended_event(conn: AsyncConnection, transaction_pk: int) -> bool:
-    found = await conn.scalar(
-        select(func.count())
-        .select_from(transaction_events)
-        .where(
-            (transaction_events.c.transaction_pk == transaction_pk)
-            & (transaction_events.c.event_type == TransactionEventKind.ENDED.value)
-        )
-    )
+    found = await conn.scalar(_ENDED_EVENTS, {"transaction_pk": transaction_pk})
     return bool(found)
 
 
 async def decisive_events(conn: AsyncConnection, transaction_pk: int) -> list[EventFacts]:
     """The events of a transaction its state still depends on, in arrival order."""
-    rows = (
-        await conn.execute(
-            select(transaction_events)
-            .where(
-                (transaction_events.c.transaction_pk == transaction_pk)
-                & transaction_events.c.decisive.is_(True)
-            )
-            .order_by(transaction_events.c.id)
-        )
-    ).mappings()
+    rows = (await conn.execute(_DECISIVE_EVENTS, {"transaction_pk": transaction_pk})).mappings()
     return [_facts(row) for row in rows]
 
 
 async def forget_events(conn: AsyncConnection, event_ids: Sequence[int]) -> None:
     """Mark events the state no longer depends on (they stay recorded)."""
     if event_ids:
-        await conn.execute(
-            update(transaction_events)
-            .where(transaction_events.c.id.in_(list(event_ids)))
-            .values(decisive=False)
-        )
+        await conn.execute(_FORGET_EVENTS, {"event_ids": list(event_ids)})
 
 
 async def events_page(
@@ -202,7 +258,7 @@ async def add_samples(
     if not samples:
         return
     await conn.execute(
-        meter_samples.insert(),
+        _INSERT_SAMPLES,
         [
             {
                 "charger_id": charger_id,
@@ -246,8 +302,8 @@ async def samples_of(conn: AsyncConnection, transaction_pk: int) -> list[MeterSa
     ]
 
 
-async def _one(conn: AsyncConnection, condition: Any) -> Transaction | None:
-    row = (await conn.execute(select(transactions).where(condition).limit(1))).mappings().first()
+async def _first(conn: AsyncConnection, query: Any, params: dict[str, Any]) -> Transaction | None:
+    row = (await conn.execute(query, params)).mappings().first()
     return None if row is None else _transaction(row)
 
 

@@ -102,15 +102,19 @@ async def delete_webhook(conn: AsyncConnection, webhook_id: int) -> bool:
     return bool(result.rowcount)
 
 
+# Built once: every status notification and transaction start or end asks.
+_ACTIVE_SUBSCRIPTIONS = select(webhooks.c.id, webhooks.c.event_types).where(
+    webhooks.c.active.is_(True)
+)
+
+
 async def subscribers(conn: AsyncConnection, event_type: str) -> list[int]:
     """The active webhooks subscribed to ``event_type``.
 
     One query on a table of a handful of rows; the subscription lists are JSON, which the
     two engines query differently, so they are matched here.
     """
-    rows = await conn.execute(
-        select(webhooks.c.id, webhooks.c.event_types).where(webhooks.c.active.is_(True))
-    )
+    rows = await conn.execute(_ACTIVE_SUBSCRIPTIONS)
     return [webhook_id for webhook_id, types in rows if event_type in types]
 
 
