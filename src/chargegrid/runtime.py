@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Iterator
@@ -75,6 +76,10 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             lifespan="off",
         )
     )
+    # What exists now (modules, tables, compiled schemas) lives as long as the process:
+    # keep it out of the garbage collector's full passes, which then scan only what
+    # connections and messages create.
+    gc.freeze()
     await gateway.start()
     webhooks = WebhookDelivery(db, settings, clock)
     await webhooks.start()
