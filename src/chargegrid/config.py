@@ -146,6 +146,19 @@ class Settings(BaseSettings):
     webhook_poll_interval: float = Field(
         1.0, gt=0, description="Seconds between scans for due webhook deliveries."
     )
+    gc_freeze_interval: float = Field(
+        10.0,
+        ge=0,
+        description="Seconds between moves of the objects that survived so far out of the "
+        "garbage collector's passes (0: off); with thousands of connections a full pass "
+        "otherwise pauses the process for most of a second.",
+    )
+    gc_full_interval: float = Field(
+        1800.0,
+        gt=0,
+        description="With CHARGEGRID_GC_FREEZE_INTERVAL: seconds between full passes over "
+        "everything, which free what became cyclic garbage after it was set aside.",
+    )
     shutdown_grace: float = Field(
         10.0, ge=0, description="Seconds given to open connections to finish on shutdown."
     )

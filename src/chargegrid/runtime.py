@@ -80,6 +80,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     # keep it out of the garbage collector's full passes, which then scan only what
     # connections and messages create.
     gc.freeze()
+    collector = (
+        asyncio.create_task(set_survivors_aside(settings))
+        if settings.gc_freeze_interval > 0
+        else None
+    )
     await gateway.start()
     webhooks = WebhookDelivery(db, settings, clock)
     await webhooks.start()
@@ -106,9 +111,26 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         )
     finally:
         logger.info("shutting down")
+        if collector is not None:
+            collector.cancel()
         await gateway.stop()
         http.should_exit = True
         await http_task
         await webhooks.stop()
         await db.dispose()
         logger.info("stopped")
+
+
+async def set_survivors_aside(settings: Settings) -> None:
+    """Freeze what survived every ``gc_freeze_interval`` s, so that the collector's full
+    passes scan only what is new; unfreeze and collect everything every
+    ``gc_full_interval`` s, to free cyclic garbage among what was set aside."""
+    loop = asyncio.get_running_loop()
+    last_full = loop.time()
+    while True:
+        await asyncio.sleep(settings.gc_freeze_interval)
+        if loop.time() - last_full >= settings.gc_full_interval:
+            gc.unfreeze()
+            gc.collect()
+            last_full = loop.time()
+        gc.freeze()
