@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -146,7 +147,7 @@ async def record_status(
     else:
         await repo.save_connector_status(conn, charger_id, report, now)
     if watched:
-        await _publish_status_change(conn, charger_id, report, before, now)
+        await _publish_status_change(conn, charger_id, report, before, now, watched)
 
 
 _Status = tuple[str | None, str | None, datetime | None]  # status, error code, as of
@@ -174,6 +175,7 @@ async def _publish_status_change(
     report: StatusReport,
     before: _Status | None,
     now: datetime,
+    watchers: Sequence[int],
 ) -> None:
     """Tell webhooks of the change, unless the status stays or the report is outdated."""
     previous: str | None = None
@@ -196,6 +198,7 @@ async def _publish_status_change(
             "at": report.occurred_at,
         },
         now,
+        to=watchers,
     )
 
 
@@ -250,7 +253,8 @@ async def mark_connected(
 
 async def mark_disconnected(conn: AsyncConnection, charger_id: str, now: datetime) -> None:
     await repo.update_fields(conn, charger_id, disconnected_at=now)
-    if await webhooks.subscribed(conn, EventType.CHARGER_DISCONNECTED):
+    watchers = await webhooks.subscribed(conn, EventType.CHARGER_DISCONNECTED)
+    if watchers:
         charger = await repo.get(conn, charger_id)
         version = None if charger is None else charger.ocpp_version
         await webhooks.publish(
@@ -258,4 +262,5 @@ async def mark_disconnected(conn: AsyncConnection, charger_id: str, now: datetim
             EventType.CHARGER_DISCONNECTED,
             {"charger_id": charger_id, "ocpp_version": version, "at": now},
             now,
+            to=watchers,
         )

@@ -138,6 +138,9 @@ async def finish(
 
 async def _published(conn: AsyncConnection, command_id: int, now: datetime) -> None:
     """Tell the webhooks that subscribe how a command ended."""
+    watchers = await webhooks.subscribed(conn, EventType.COMMAND_FINISHED)
+    if not watchers:
+        return
     command = await get(conn, command_id)
     await webhooks.publish(
         conn,
@@ -154,6 +157,7 @@ async def _published(conn: AsyncConnection, command_id: int, now: datetime) -> N
             "at": now,
         },
         now,
+        to=watchers,
     )
 
 

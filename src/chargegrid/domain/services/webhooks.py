@@ -54,20 +54,26 @@ class EventType(StrEnum):
     COMMAND_FINISHED = "command.finished"
 
 
-async def subscribed(conn: AsyncConnection, event_type: EventType) -> bool:
-    """Whether any active webhook wants ``event_type`` (to skip work for unwanted events)."""
-    return bool(await repo.subscribers(conn, event_type.value))
+async def subscribed(conn: AsyncConnection, event_type: EventType) -> list[int]:
+    """The active webhooks that want ``event_type`` (empty: skip the work of the event)."""
+    return await repo.subscribers(conn, event_type.value)
 
 
 async def publish(
-    conn: AsyncConnection, event_type: EventType, data: Mapping[str, Any], now: datetime
+    conn: AsyncConnection,
+    event_type: EventType,
+    data: Mapping[str, Any],
+    now: datetime,
+    *,
+    to: Sequence[int] | None = None,
 ) -> None:
-    """Queue the event for every active webhook subscribed to its type.
+    """Queue the event for every active webhook subscribed to its type (or for ``to``,
+    what ``subscribed`` answered in the same transaction).
 
     Call it in the transaction that caused the event. ``data`` must be JSON-serialisable;
     datetimes in it become ISO 8601 UTC. With no subscriber this costs one small query.
     """
-    webhook_ids = await repo.subscribers(conn, event_type.value)
+    webhook_ids = await repo.subscribers(conn, event_type.value) if to is None else to
     if not webhook_ids:
         return
     event_id = new_id()
