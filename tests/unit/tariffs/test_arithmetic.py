@@ -1,0 +1,42 @@
+"""Exact arithmetic and the single rounding to 4 decimals, half away from zero."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+from chargegrid.tariffs.arithmetic import DECIMALS, check_number, ocpi_number
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (Fraction(1, 3), "0.3333"),
+        (Fraction(2, 3), "0.6667"),
+        (Fraction("0.00005"), "0.0001"),  # half: away from zero
+        (Fraction("0.000049999999999"), "0.0000"),
+        (Fraction("-0.00005"), "-0.0001"),
+        (Fraction("-0.00004"), "0.0000"),  # no negative zero
+        (Fraction("0.03125"), "0.0313"),
+        (Fraction(5), "5.0000"),
+        (Fraction("1234567890.12345"), "1234567890.1235"),
+    ],
+)
+def test_ocpi_numbers_have_4_decimals_rounded_half_up(value: Fraction, expected: str) -> None:
+    rounded = ocpi_number(value)
+    assert str(rounded) == expected
+    assert rounded.as_tuple().exponent == -DECIMALS
+
+
+def test_usable_numbers() -> None:
+    assert check_number(Decimal("0.25")) is None
+    assert check_number(Decimal("-12.5")) is None
+    assert check_number(Decimal("0E-30")) is None  # zero, however written
+    assert check_number(Decimal("1E-20")) is None
+    assert check_number(Decimal("NaN")) == "must be a finite number"
+    assert check_number(Decimal("-Infinity")) == "must be a finite number"
+    assert check_number(Decimal("1E15")) == "must be below 10^15"
+    assert check_number(Decimal("1E-21")) == "must have at most 20 decimals"
+    assert check_number(Decimal("1E+999999999")) == "must be below 10^15"
