@@ -10,6 +10,7 @@ from pathlib import Path
 
 from chargegrid.config import Settings, load_settings
 from chargegrid.simulator import cli as sim_cli
+from chargegrid.tariffs import cli as tariffs_cli
 
 
 def _uvloop() -> None:
@@ -102,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
         help="replace server certificates made for another host (the CA is kept)",
     )
     sim_cli.add_parser(commands)
+    tariffs_cli.add_parser(commands)
     return parser
 
 
@@ -110,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "sim":  # a client of a CSMS: no settings, no database
         return sim_cli.run(args)
+    if args.command == "tariffs":  # pure pricing: no settings, no database
+        return tariffs_cli.run(args)
     try:
         settings = load_settings(
             database_url=getattr(args, "database_url", None),

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from chargegrid.domain.model import BillingTerms
 
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{Path('var') / 'chargegrid.db'}"
 
@@ -55,6 +58,12 @@ class Settings(BaseSettings):
     )
     ocpp_ping_timeout: float = Field(
         30.0, ge=0, description="Seconds to wait for a pong before closing the connection."
+    )
+    ocpp_close_timeout: float = Field(
+        3.0,
+        gt=0,
+        description="Seconds to wait for a charger's closing handshake before dropping the "
+        "TCP connection (shutdown, a connection replaced by a newer one).",
     )
     ocpp_call_timeout: float = Field(
         30.0, gt=0, description="Seconds to wait for a charger's answer to a CSMS CALL."
@@ -159,10 +168,82 @@ class Settings(BaseSettings):
         description="With CHARGEGRID_GC_FREEZE_INTERVAL: seconds between full passes over "
         "everything, which free what became cyclic garbage after it was set aside.",
     )
+    dashboard_session_ttl: int = Field(
+        28_800,
+        ge=1,
+        description="Lifetime (s) of a dashboard sign-in; the operator signs in again after it.",
+    )
+    dashboard_poll_interval: float = Field(
+        1.0,
+        gt=0,
+        description="Seconds between the reads behind the dashboard's live updates "
+        "(server-sent events); each open page reads only what it shows.",
+    )
+    dashboard_tile_url: str = Field(
+        "",
+        description="Map tile URL template for the dashboard's map, e.g. "
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png; empty: no tiles (markers only).",
+    )
+    dashboard_tile_attribution: str = Field(
+        "",
+        description="Attribution shown on the dashboard's map for its tiles (plain text).",
+    )
+    country_code: str = Field(
+        "ZZ",
+        pattern=r"^[A-Za-z]{2}$",
+        description="OCPI country code of the platform's party (the CPO): its CDRs and "
+        "the tariffs that do not name their own.",
+    )
+    party_id: str = Field(
+        "CGR",
+        pattern=r"^[A-Za-z0-9]{3}$",
+        description="OCPI party id of the platform (the CPO), with CHARGEGRID_COUNTRY_CODE.",
+    )
+    currency: str = Field(
+        "EUR",
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 currency of the CDRs of sessions without a tariff.",
+    )
+    time_zone: str = Field(
+        "UTC",
+        description="IANA time zone in which the tariffs of chargers without a location "
+        "are read (times of day, days of the week).",
+    )
+    cdr_wait: int = Field(
+        3600,
+        ge=1,
+        description="Seconds an ended transaction whose charger has not sent all of its "
+        "events yet waits for them before its CDR is made from what arrived.",
+    )
+    cost_update_interval: int = Field(
+        60,
+        ge=0,
+        description="Fewest seconds between two CostUpdated messages (OCPP 2.0.1) about "
+        "one transaction; 0: after every event that changes the cost.",
+    )
+    connector_standard: str = Field(
+        "IEC_62196_T2",
+        description="OCPI ConnectorType written into CDRs (cdr_location.connector_standard).",
+    )
+    connector_format: Literal["SOCKET", "CABLE"] = Field(
+        "SOCKET", description="OCPI ConnectorFormat written into CDRs."
+    )
+    connector_power_type: Literal[
+        "AC_1_PHASE", "AC_2_PHASE", "AC_2_PHASE_SPLIT", "AC_3_PHASE", "DC"
+    ] = Field("AC_3_PHASE", description="OCPI PowerType written into CDRs.")
     shutdown_grace: float = Field(
         10.0, ge=0, description="Seconds given to open connections to finish on shutdown."
     )
     log_level: str = Field("INFO", description="Python logging level.")
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ValueError, OSError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError(f"{value!r} is not an IANA time zone") from None
+        return value
 
     @field_validator("tls_client_organization", mode="before")
     @classmethod
@@ -180,6 +261,19 @@ class Settings(BaseSettings):
         if self.tls_alt_cert is not None and self.tls_cert is None:
             raise ValueError("CHARGEGRID_TLS_ALT_CERT needs CHARGEGRID_TLS_CERT")
         return self
+
+    def billing_terms(self) -> BillingTerms:
+        """What tariffs, costs and CDRs are made with."""
+        return BillingTerms(
+            country_code=self.country_code.upper(),
+            party_id=self.party_id.upper(),
+            currency=self.currency,
+            time_zone=self.time_zone,
+            cdr_wait_s=self.cdr_wait,
+            connector_standard=self.connector_standard,
+            connector_format=self.connector_format,
+            connector_power_type=self.connector_power_type,
+        )
 
     @property
     def tls_enabled(self) -> bool:

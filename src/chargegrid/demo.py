@@ -1,7 +1,7 @@
 """``chargegrid demo``: the platform on its embedded database, with simulated chargers.
 
-Seeds (once, idempotently) a demo location, its chargers, id tokens and an admin user,
-then runs the server and a small fleet of simulated chargers of both OCPP versions that
+Seeds (once, idempotently) a demo location, its chargers with a tariff, id tokens and an
+admin user, then runs the server and a small fleet of simulated chargers of both OCPP versions that
 charge EVs. Ctrl-C stops both.
 """
 
@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from chargegrid.config import Settings
 from chargegrid.domain.clock import SystemClock
 from chargegrid.domain.errors import DomainError
-from chargegrid.domain.model import IdTokenStatus, Location
-from chargegrid.domain.services import chargers, id_tokens, locations, users
+from chargegrid.domain.model import BillingTerms, IdTokenStatus, Location
+from chargegrid.domain.services import chargers, id_tokens, locations, tariffs, users
 from chargegrid.simulator.fleet import Fleet, FleetConfig
 from chargegrid.storage.engine import Database
 from chargegrid.storage.migrate import upgrade
 from chargegrid.storage.repositories import chargers as charger_repo
 from chargegrid.storage.repositories import id_tokens as id_token_repo
+from chargegrid.storage.repositories import tariffs as tariff_repo
 from chargegrid.storage.repositories import users as user_repo
 
 logger = logging.getLogger("chargegrid.demo")
@@ -44,6 +45,21 @@ ADMIN_EMAIL = "admin@demo.chargegrid.local"
 ADMIN_PASSWORD = "chargegrid-demo"
 TOKENS = tuple(f"DEMO-TOKEN-{n}" for n in range(1, 13))  # a driver charges at one place
 BLOCKED_TOKEN = "DEMO-BLOCKED"
+TARIFF_ID = "DEMO-STANDARD"
+# A start fee, energy, and parking once the EV has been connected for an hour.
+TARIFF = b"""{
+  "country_code": "DE", "party_id": "CGR", "id": "DEMO-STANDARD", "currency": "EUR",
+  "type": "REGULAR",
+  "tariff_alt_text": [{"language": "en",
+    "text": "0.40 EUR a session, 0.33 EUR/kWh, 5 EUR/h parking after 1 h; plus 19 % VAT"}],
+  "elements": [
+    {"price_components": [
+      {"type": "FLAT", "price": 0.40, "vat": 19.0, "step_size": 1},
+      {"type": "ENERGY", "price": 0.33, "vat": 19.0, "step_size": 1}]},
+    {"price_components": [{"type": "PARKING_TIME", "price": 5.00, "vat": 19.0, "step_size": 60}],
+     "restrictions": {"min_duration": 3600}}
+  ]
+}"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +85,11 @@ async def seed(db: Database, demo: DemoSeed) -> None:
                     now=now,
                     location_id=LOCATION.id,
                 )
+        if await tariff_repo.get_tariff(conn, TARIFF_ID) is None:
+            await tariffs.create(conn, TARIFF, BillingTerms(), now)
+        for charger_id in demo.charger_ids:
+            if not await tariffs.assigned(conn, charger_id, 0, 0):
+                await tariffs.assign(conn, charger_id, 0, 0, [TARIFF_ID], now)
         for token, status in [(t, IdTokenStatus.ACCEPTED) for t in demo.tokens] + [
             (BLOCKED_TOKEN, IdTokenStatus.BLOCKED)
         ]:
@@ -88,6 +109,7 @@ def banner(settings: Settings, charger_ids: Sequence[str]) -> str:
         [
             "",
             "chargegrid demo is running",
+            f"  dashboard           {http}/",
             f"  API                 {http}/api/v1  (try it at {http}/docs)",
             f"  sign in             {ADMIN_EMAIL} / {ADMIN_PASSWORD}",
             f"  access token        curl -d username={ADMIN_EMAIL} "

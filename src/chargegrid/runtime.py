@@ -13,7 +13,9 @@ import uvicorn
 
 from chargegrid.api.app import create_app
 from chargegrid.bus.commands import LocalCommandBus
+from chargegrid.cdr_sweep import CdrSweep
 from chargegrid.config import Settings
+from chargegrid.dashboard import close_streams
 from chargegrid.domain.clock import SystemClock
 from chargegrid.gateway.handlers.commands import VersionCatalog
 from chargegrid.gateway.server import GatewayServer
@@ -66,9 +68,10 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         commands=bus,
         catalog=VersionCatalog(settings),
     )
+    app = create_app(platform)
     http = _HttpServer(
         uvicorn.Config(
-            create_app(platform),
+            app,
             host=settings.host,
             port=settings.http_port,
             log_level=settings.log_level.lower(),
@@ -88,6 +91,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     await gateway.start()
     webhooks = WebhookDelivery(db, settings, clock)
     await webhooks.start()
+    cdr_sweep = CdrSweep(db, settings, clock)
+    cdr_sweep.start()
     http_task = asyncio.create_task(http.serve())
     logger.info(
         "chargegrid ready: chargers ws://%s:%d/ocpp/{charger_id}, API http://%s:%d/api/v1",
@@ -114,9 +119,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         if collector is not None:
             collector.cancel()
         await gateway.stop()
+        close_streams(app)  # open dashboard pages would otherwise hold the HTTP server
         http.should_exit = True
         await http_task
         await webhooks.stop()
+        await cdr_sweep.stop()
         await db.dispose()
         logger.info("stopped")
 

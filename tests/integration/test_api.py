@@ -31,7 +31,7 @@ from tests.integration.harness import (
 
 PASSWORD = "sixteen-chars-ok"  # exactly 16 characters
 
-LIST_PATHS = ["/chargers", "/id-tokens", "/transactions"]
+LIST_PATHS = ["/chargers", "/id-tokens", "/transactions", "/tariffs", "/cdrs"]
 PUBLIC_PATHS = {"/api/v1/auth/token"}  # sign-in, the one /api/v1 path without a token
 
 

@@ -84,6 +84,7 @@ def test_the_demo_charges_evs_and_starts_again_on_its_own_data(tmp_path: Path) -
         assert {c["ocpp_version"] for c in chargers} == {"1.6", "2.0.1"}
         transactions = eventually(lambda: api.get("/transactions").json()["items"])
         assert transactions[0]["id_token"].startswith("DEMO-TOKEN-")
+        assert transactions[0]["tariff_id"] == "DEMO-STANDARD"
         tokens = {t["id_token"]: t["status"] for t in api.get("/id-tokens").json()["items"]}
         assert tokens["DEMO-BLOCKED"] == "Blocked"
     finally:

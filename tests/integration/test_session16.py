@@ -117,7 +117,12 @@ async def test_full_session_lands_in_the_api(server: ServerProcess) -> None:
         listed = (await api.get("/transactions", params={"charger_id": "CP-1"})).json()
         assert listed["total"] == 1
         transaction = listed["items"][0]
-        assert transaction == (await api.get(f"/transactions/{transaction['id']}")).json()
+        detail = (await api.get(f"/transactions/{transaction['id']}")).json()
+        # The transaction itself, with its cost: without a tariff, its free CDR's.
+        assert transaction == {k: v for k, v in detail.items() if k != "cost"}
+        assert detail["cost"]["cdr_id"] == str(transaction["id"])
+        assert detail["cost"]["total_cost"] == {"excl_vat": 0, "incl_vat": 0}
+        assert detail["cost"]["total_energy"] == 8.5
         charger_view = (await api.get("/chargers/CP-1")).json()
         other = (await api.get("/transactions", params={"charger_id": "NOPE"})).json()
 

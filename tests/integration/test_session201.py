@@ -65,7 +65,12 @@ async def test_full_session_lands_in_the_api(server: ServerProcess) -> None:
         listed = (await api.get("/transactions", params={"charger_id": "CP-201"})).json()
         assert listed["total"] == 1
         transaction = listed["items"][0]
-        assert transaction == (await api.get(f"/transactions/{transaction['id']}")).json()
+        detail = (await api.get(f"/transactions/{transaction['id']}")).json()
+        # The transaction itself, with its cost: without a tariff, its free CDR's.
+        assert transaction == {k: v for k, v in detail.items() if k != "cost"}
+        assert detail["cost"]["cdr_id"] == str(transaction["id"])
+        assert detail["cost"]["total_cost"] == {"excl_vat": 0, "incl_vat": 0}
+        assert detail["cost"]["total_energy"] == 8.5
         timeline = (await api.get(f"/transactions/{transaction['id']}/events")).json()
         view = (await api.get("/chargers/CP-201")).json()
 
@@ -95,6 +100,7 @@ async def test_full_session_lands_in_the_api(server: ServerProcess) -> None:
         "time_spent_charging_s": 2400,
         "last_seq_no": 3,
         "seq_gaps": 0,
+        "tariff_id": None,
     }
     assert [(e["seq_no"], e["event_type"]) for e in timeline["items"]] == [
         (0, "Started"),

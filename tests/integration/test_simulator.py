@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -220,9 +221,10 @@ async def test_transaction_messages_survive_a_server_restart_and_a_lost_connecti
             same_as_ground_truth(transaction, record)
             timeline = await events(api, transaction)
             assert len(timeline) == record.messages  # every transaction message, once
-            received = [e["received_at"] for e in timeline]
+            # As instants: the API writes a whole second without a fraction ("...:59Z").
+            received = [datetime.fromisoformat(e["received_at"]) for e in timeline]
             assert received == sorted(received)  # in the order they were sent
-            occurred = [e["occurred_at"] for e in timeline]
+            occurred = [datetime.fromisoformat(e["occurred_at"]) for e in timeline]
             assert occurred == sorted(occurred)
             if record.version == "2.0.1":
                 assert transaction["seq_gaps"] == 0

@@ -1,19 +1,22 @@
-"""The FastAPI application: ``/api/v1``, ``/health``, ``/metrics``, ``/openapi.json``."""
+"""The FastAPI application: ``/api/v1``, ``/health``, ``/metrics``, ``/openapi.json``, and
+the operator dashboard at ``/``."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from chargegrid import __version__
+from chargegrid import __version__, dashboard
 from chargegrid.api import auth, errors, openapi
 from chargegrid.api.routes import auth as auth_routes
 from chargegrid.api.routes import (
+    cdrs,
     chargers,
     commands,
     configuration,
     id_tokens,
     local_lists,
     system,
+    tariffs,
     transactions,
     users,
     webhooks,
@@ -39,6 +42,8 @@ def create_app(platform: Platform) -> FastAPI:
         configuration,
         id_tokens,
         local_lists,
+        tariffs,
+        cdrs,
         transactions,
         users,
         webhooks,
@@ -47,4 +52,5 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(api)
     app.include_router(system.router)
     openapi.install(app)
+    dashboard.install(app, platform, app.state.failed_sign_ins)
     return app

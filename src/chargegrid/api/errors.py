@@ -32,7 +32,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, error: DomainError) -> JSONResponse:
-        return error_body(_STATUS[error.kind], error.message)
+        details = None
+        if error.field is not None:
+            location = ".".join(part for part in ("body", error.field) if part)
+            details = [{"location": location, "message": error.message}]
+        return error_body(_STATUS[error.kind], error.message, details)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from chargegrid.api import ocpi_schemas
 from chargegrid.api.auth import PROTECTED_PREFIX, PUBLIC_PATHS
 
 BEARER = {
@@ -18,7 +19,7 @@ BEARER = {
 
 
 def install(app: FastAPI) -> None:
-    """Document the bearer scheme on every protected operation."""
+    """Document the bearer scheme on every protected operation, and the OCPI objects."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -28,7 +29,9 @@ def install(app: FastAPI) -> None:
                 description=app.description,
                 routes=app.routes,
             )
-            schema.setdefault("components", {})["securitySchemes"] = {"bearer": BEARER}
+            components = schema.setdefault("components", {})
+            components["securitySchemes"] = {"bearer": BEARER}
+            components.setdefault("schemas", {}).update(ocpi_schemas.components())
             for path, operations in schema["paths"].items():
                 if path.startswith(PROTECTED_PREFIX) and path not in PUBLIC_PATHS:
                     for operation in operations.values():

@@ -190,6 +190,7 @@ class TransactionOut(BaseModel):
         description="Event sequence numbers missing between 0 and last_seq_no "
         "(null when the charger does not number its events)."
     )
+    tariff_id: str | None = Field(description="The tariff frozen onto it when it started.")
 
     @classmethod
     def of(cls, t: Transaction) -> TransactionOut:
@@ -220,6 +221,7 @@ class TransactionOut(BaseModel):
             time_spent_charging_s=t.time_spent_charging_s,
             last_seq_no=t.last_seq_no,
             seq_gaps=t.seq_gaps,
+            tariff_id=t.tariff_id,
         )
 
 

@@ -15,9 +15,10 @@ class ErrorKind(StrEnum):
 
 
 class DomainError(Exception):
-    """A request the domain cannot carry out."""
+    """A request the domain cannot carry out; ``field`` names the part of it at fault."""
 
-    def __init__(self, kind: ErrorKind, message: str) -> None:
+    def __init__(self, kind: ErrorKind, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
+        self.field = field

@@ -295,6 +295,28 @@ class Transaction:
     last_seq_no: int | None = None
     seq_gaps: int | None = None
     superseded_at: datetime | None = None
+    tariff_id: str | None = None  # of the tariff frozen onto it when it started, if any
+
+
+@dataclass(frozen=True, slots=True)
+class BillingTerms:
+    """What tariffs, costs and CDRs are made with (set by the operator).
+
+    ``country_code`` and ``party_id`` name the platform as an OCPI party (the CPO);
+    ``currency`` is that of sessions without a tariff; ``time_zone`` is where the
+    tariffs of chargers without a location are read; a CDR waits up to ``cdr_wait_s``
+    for events its charger has not sent yet; the ``connector_*`` values describe
+    connectors in CDRs until connectors carry their own.
+    """
+
+    country_code: str = "ZZ"
+    party_id: str = "CGR"
+    currency: str = "EUR"
+    time_zone: str = "UTC"
+    cdr_wait_s: int = 3600
+    connector_standard: str = "IEC_62196_T2"
+    connector_format: str = "SOCKET"
+    connector_power_type: str = "AC_3_PHASE"
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,13 +57,13 @@ class VerifiedPasswords:
     def is_known(self, password: str, encoded: str) -> bool:
         """Whether this password was verified against this hash before (cheap)."""
         known = self._entries.get(encoded)
-        return known is not None and hmac.compare_digest(known, self._token(password))
+        return known is not None and hmac.compare_digest(known, self.fingerprint(password))
 
     def remember(self, password: str, encoded: str) -> None:
         """Note a successful full check of ``password`` against ``encoded``."""
         if len(self._entries) >= self._max_entries:
             self._entries.clear()
-        self._entries[encoded] = self._token(password)
+        self._entries[encoded] = self.fingerprint(password)
 
     def verify(self, password: str, encoded: str) -> bool:
         """``verify_password`` with the cache in front of it."""
@@ -74,7 +74,8 @@ class VerifiedPasswords:
         self.remember(password, encoded)
         return True
 
-    def _token(self, password: str) -> bytes:
+    def fingerprint(self, password: str) -> bytes:
+        """A keyed digest of ``password``: what is remembered instead of the password."""
         return hmac.new(self._key, password.encode(), hashlib.sha256).digest()
 
 

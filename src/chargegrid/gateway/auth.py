@@ -133,6 +133,9 @@ class ChargerAuthenticator:
         self._settings = settings
         self._clock = clock
         self._passwords = VerifiedPasswords()
+        # Slow checks under way, by (hash, fingerprint): a storm of connections presenting
+        # the same password waits for one PBKDF2 run instead of starting one each.
+        self._checking: dict[tuple[str, bytes], asyncio.Future[bool]] = {}
         self._limiter = FailureLimiter(settings.auth_failure_limit, settings.auth_failure_window)
 
     async def check(
@@ -241,6 +244,16 @@ class ChargerAuthenticator:
         """Check a password; the slow hash runs off the event loop (reconnect storms)."""
         if self._passwords.is_known(password, encoded):
             return True
+        key = (encoded, self._passwords.fingerprint(password))
+        checking = self._checking.get(key)
+        if checking is None:
+            checking = asyncio.ensure_future(self._slow_check(password, encoded))
+            self._checking[key] = checking
+            checking.add_done_callback(lambda _: self._checking.pop(key, None))
+        return await asyncio.shield(checking)
+
+    async def _slow_check(self, password: str, encoded: str) -> bool:
+        """The PBKDF2 check; a match is remembered before anyone waiting hears of it."""
         if not await asyncio.to_thread(verify_password, password, encoded):
             return False
         self._passwords.remember(password, encoded)

@@ -123,9 +123,16 @@ class ChargerConnection:
         # Set once the charger's registration is accepted on this connection: from then on
         # queued commands are delivered to it.
         self.accepts_commands = False
+        self._processing = True
+
+    def stop_processing(self) -> None:
+        """Handle no more queued CALLs (the node is stopping): the one being handled
+        finishes, the others were never acknowledged and the charger sends them again."""
+        self._processing = False
 
     async def run(self) -> None:
-        """Serve until the socket closes; the queued CALLs still get processed."""
+        """Serve until the socket closes; the queued CALLs still get processed (unless
+        ``stop_processing`` was called)."""
         worker = asyncio.create_task(self._process_inbound())
         try:
             while True:
@@ -160,6 +167,8 @@ class ChargerConnection:
 
     async def _process_inbound(self) -> None:
         while (item := await self._inbound.get()) is not None:
+            if not self._processing:
+                continue
             try:
                 reply = await self._sink.handle_inbound(self, *item)
             except Exception:

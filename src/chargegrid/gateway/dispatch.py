@@ -126,7 +126,13 @@ class Dispatcher:
                 if stored is not None:
                     return Reply(encode_result(call.unique_id, stored.encode())), "replayed"
             context = HandlerContext(
-                conn, connection.charger_id, connection.version, now, self._settings
+                conn,
+                connection.charger_id,
+                connection.version,
+                now,
+                self._settings,
+                db=self._db,
+                clock=self._clock,
             )
             response = encode_payload(await handler(context, call.request))
             if not connection.accepts_commands and (

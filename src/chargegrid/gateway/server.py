@@ -89,6 +89,9 @@ class GatewayServer:
         self._closing: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
         self._tls_server: Server | None = None
+        # While stopping, the chargers whose connections closed are recorded together.
+        self._stopping = False
+        self._gone: list[tuple[str, str]] = []
 
     # Presence -----------------------------------------------------------------------
 
@@ -135,6 +138,7 @@ class GatewayServer:
             max_size=settings.ocpp_max_frame_bytes * 4,
             ping_interval=settings.ocpp_ping_interval or None,
             ping_timeout=settings.ocpp_ping_timeout or None,
+            close_timeout=settings.ocpp_close_timeout,
             server_header="chargegrid",
         )
 
@@ -152,6 +156,9 @@ class GatewayServer:
     async def stop(self) -> None:
         """Stop accepting, close every connection (1001 going away) and wait."""
         await self._outbox.stop()
+        self._stopping = True
+        for connection in self._connections.values():
+            connection.stop_processing()
         servers = [s for s in (self._server, self._tls_server) if s is not None]
         for server in servers:
             server.close(close_connections=True)
@@ -162,6 +169,18 @@ class GatewayServer:
             )
         except TimeoutError:
             logger.warning("some charger connections did not close in time")
+        await self._record_gone()
+
+    async def _record_gone(self) -> None:
+        """Record the connections closed by the stop, in one transaction."""
+        gone, self._gone = self._gone, []
+        if not gone:
+            return
+        try:
+            async with self._db.begin() as conn:
+                await chargers.mark_all_disconnected(conn, gone, self._clock.now())
+        except Exception:
+            logger.exception("could not record that %d chargers disconnected", len(gone))
 
     # Handshake ----------------------------------------------------------------------
 
@@ -269,7 +288,10 @@ class GatewayServer:
             gauge.dec()
             if self._connections.get(charger_id) is connection:
                 del self._connections[charger_id]
-                await self._mark(charger_id, connected=False, version=version)
+                if self._stopping:
+                    self._gone.append((charger_id, version.value))
+                else:
+                    await self._mark(charger_id, connected=False, version=version)
             logger.info("charger %s disconnected", charger_id)
 
     async def _mark(self, charger_id: str, *, connected: bool, version: OcppVersion) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Table,
     Text,
@@ -165,10 +166,18 @@ transactions = Table(
     Column("superseded_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The OCPI id of the tariff frozen onto it at its start (transaction_tariffs holds it).
+    Column("tariff_id", String(36)),
     ForeignKeyConstraint(["charger_id"], ["chargers.id"], ondelete="CASCADE"),
     UniqueConstraint("charger_id", "transaction_id"),
     Index("ix_transactions_charger_started", "charger_id", "started_at"),
     Index("ix_transactions_id_token_status", "id_token", "status"),
+    # The dashboard: active sessions (status) and energy per day (completed, by stop time).
+    Index("ix_transactions_status_stopped", "status", "stopped_at"),
+    # The dashboard's transactions list: its sorts (ties by id) and its date range.
+    Index("ix_transactions_started", "started_at", "id"),
+    Index("ix_transactions_stopped", "stopped_at", "id"),
+    Index("ix_transactions_energy", "energy_wh", "id"),
 )
 
 # Every event a charger reported about a transaction; the transaction row is derived
@@ -545,4 +554,111 @@ webhook_deliveries = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_webhook_deliveries_state_next", "state", "next_attempt_at"),
     Index("ix_webhook_deliveries_webhook", "webhook_id", "id"),
+)
+
+# Money: Numeric with the 4 decimals of OCPI numbers, never floats.
+Money = Numeric(18, 4)
+
+# OCPI 2.2.1 tariffs (chargegrid.domain.services.tariffs), each kept as its OCPI JSON;
+# ``tariff_id`` is the OCPI id.
+tariffs = Table(
+    "tariffs",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("tariff_id", String(36), nullable=False, unique=True),
+    Column("country_code", String(2), nullable=False),
+    Column("party_id", String(3), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# The tariffs of a connector (OCPI tariff_ids) in order of preference; EVSE and connector
+# 0 hold the charger's default for connectors without tariffs of their own.
+tariff_assignments = Table(
+    "tariff_assignments",
+    metadata,
+    Column("charger_id", String(CHARGER_ID), primary_key=True),
+    Column("evse_id", Integer, primary_key=True),
+    Column("connector_id", Integer, primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column(
+        "tariff_pk",
+        BigInteger,
+        ForeignKey("tariffs.id", ondelete="RESTRICT"),
+        nullable=False,
+    ),
+    Column("updated_at", UTCDateTime, nullable=False),
+    ForeignKeyConstraint(["charger_id"], ["chargers.id"], ondelete="CASCADE"),
+    Index("ix_tariff_assignments_tariff", "tariff_pk"),
+)
+
+# A copy of the tariff in force when a transaction started: later edits do not reach it.
+transaction_tariffs = Table(
+    "transaction_tariffs",
+    metadata,
+    Column(
+        "transaction_pk",
+        BigInteger,
+        ForeignKey("transactions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("tariff_id", String(36), nullable=False),
+    Column("document", Text, nullable=False),  # the OCPI tariff as it was
+    Column("time_zone", String(64), nullable=False),  # where it is read
+    Column("source", String(16), nullable=False),  # connector or charger (the default)
+    Column("frozen_at", UTCDateTime, nullable=False),
+    # The running cost last sent to the charger (OCPP 2.x CostUpdated), and when.
+    Column("notified_cost", Money),
+    Column("notified_at", UTCDateTime),
+)
+
+# Charge Detail Records (OCPI 2.2.1): immutable once written; a correction is a credit
+# CDR (``credit``, same ``issue``) followed by a CDR of the next issue. The columns
+# repeat what lists and exports filter and show; ``document`` is the CDR itself.
+cdrs = Table(
+    "cdrs",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("cdr_id", String(39), nullable=False, unique=True),
+    Column("transaction_pk", BigInteger, ForeignKey("transactions.id", ondelete="SET NULL")),
+    Column("issue", Integer, nullable=False),
+    Column("credit", Boolean, nullable=False, server_default="0"),
+    Column("credit_reference_id", String(39)),
+    Column("charger_id", String(CHARGER_ID), nullable=False),
+    Column("evse_id", Integer),
+    Column("connector_id", Integer),
+    Column("session_id", String(36)),
+    Column("id_token", String(255)),
+    Column("start_date_time", UTCDateTime, nullable=False),
+    Column("end_date_time", UTCDateTime, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("total_cost_excl_vat", Money, nullable=False),
+    Column("total_cost_incl_vat", Money),
+    Column("total_energy", Money, nullable=False),
+    Column("total_time", Money, nullable=False),
+    Column("total_parking_time", Money),
+    Column("tariff_id", String(36)),
+    Column("document", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("transaction_pk", "issue", "credit"),
+    Index("ix_cdrs_created", "created_at"),
+    Index("ix_cdrs_charger_created", "charger_id", "created_at"),
+    Index("ix_cdrs_id_token", "id_token"),
+)
+
+# Ended transactions still waiting for their CDR: made as soon as the charger has sent
+# every event, or at ``due_at`` from what arrived by then.
+pending_cdrs = Table(
+    "pending_cdrs",
+    metadata,
+    Column(
+        "transaction_pk",
+        BigInteger,
+        ForeignKey("transactions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("due_at", UTCDateTime, nullable=False),
+    Index("ix_pending_cdrs_due", "due_at"),
 )

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from chargegrid.storage.direct import DirectStatement
 from chargegrid.storage.prebuilt import check_columns
 
 
@@ -65,14 +66,15 @@ async def insert_ignoring_conflict(
     """
     check_columns(table, values)
     statement = _ignoring_conflict(conn.dialect.name, table, tuple(key))
-    found = (await conn.execute(statement, dict(values))).scalar_one_or_none()
-    return None if found is None else int(found)
+    found = await statement.first(conn, values)
+    return None if found is None else int(found["id"])
 
 
 @cache
-def _ignoring_conflict(dialect_name: str, table: Table, key: tuple[str, ...]) -> Any:
-    # Built once per table and key: numbered transaction events are inserted this way.
-    return (
+def _ignoring_conflict(dialect_name: str, table: Table, key: tuple[str, ...]) -> DirectStatement:
+    # Built once per table and key, run on the driver: numbered transaction events are
+    # inserted this way.
+    return DirectStatement(
         _insert(dialect_name)(table)
         .on_conflict_do_nothing(index_elements=list(key))
         .returning(table.c.id)
@@ -81,3 +83,17 @@ def _ignoring_conflict(dialect_name: str, table: Table, key: tuple[str, ...]) ->
 
 def _insert(dialect_name: str) -> Any:
     return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+
+
+async def insert_if_absent(
+    conn: AsyncConnection, table: Table, values: Mapping[str, Any], *, key: Sequence[str]
+) -> bool:
+    """Insert ``values`` unless a row with the same ``key`` exists; whether it was inserted."""
+    check_columns(table, values)
+    statement = (
+        _insert(conn.dialect.name)(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=list(key))
+    )
+    result = await conn.execute(statement)
+    return bool(result.rowcount)

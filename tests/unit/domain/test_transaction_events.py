@@ -146,6 +146,17 @@ async def test_a_long_transaction_reads_back_only_its_decisive_events(db: Databa
     assert len(decisive) <= 4  # start, end, the last trigger... not every update
     assert (transaction.energy_wh, transaction.seq_gaps) == (5000, 0)
     assert transaction.trigger_reason == "MeterValuePeriodic"  # from the last update
+    async with db.connect() as conn:
+        together = await repo.get_with_decisive_events(conn, "CP", "LONG")
+        assert await repo.get_with_decisive_events(conn, "CP", "NONE") is None
+    async with db.begin() as conn:
+        values = {"charger_id": "CP", "transaction_id": "BARE", "status": "active"}
+        await repo.insert_named(conn, {**values, "created_at": NOW, "updated_at": NOW})
+        bare = await repo.get_with_decisive_events(conn, "CP", "BARE")
+    assert bare is not None
+    assert (bare[0].transaction_id, bare[1]) == ("BARE", [])
+    assert together == (transaction, decisive)
+    assert [e.arrival for e in decisive] == sorted(e.arrival for e in decisive)
 
 
 @pytest.mark.usefixtures("charger")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 
 import pytest
 from sqlalchemy import text
 
 from chargegrid.config import Settings
+from chargegrid.domain import passwords
 from chargegrid.domain.clock import SystemClock
 from chargegrid.domain.services import chargers
+from chargegrid.gateway import auth as auth_module
 from chargegrid.gateway.auth import ChargerAuthenticator, RefusalReason
 from chargegrid.gateway.tls import ClientCertificate
 from chargegrid.storage.engine import Database
@@ -151,3 +154,36 @@ async def test_auto_registration_takes_the_level_of_the_first_connection(db: Dat
     refusal = await auth.check("NEW-2", basic("NEW-2"), "c", secure=False)
     assert refusal is not None
     assert refusal.reason is R.INSECURE_TRANSPORT
+
+
+async def test_a_storm_of_connections_runs_the_slow_check_once_per_password(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = SystemClock().now()
+    ids = [f"FLEET-{n}" for n in range(30)]
+    async with db.begin() as conn:
+        for charger_id in ids:
+            await chargers.register(conn, charger_id=charger_id, password=PASSWORD, now=now)
+        shared = (
+            await conn.execute(text("SELECT password_hash FROM chargers WHERE id = 'FLEET-0'"))
+        ).scalar_one()
+        await conn.execute(text("UPDATE chargers SET password_hash = :h"), {"h": shared})
+    runs: list[str] = []
+    real = passwords.verify_password
+
+    def counted(password: str, encoded: str) -> bool:
+        runs.append(password)
+        return real(password, encoded)
+
+    monkeypatch.setattr(auth_module, "verify_password", counted)
+    auth = authenticator(db)
+    wrong = "wrong-password-000000"
+    refusals = await asyncio.gather(
+        *(auth.check(i, basic(i), "d", secure=False) for i in ids),
+        *(auth.check(i, basic(i, wrong), "d", secure=False) for i in ids[:5]),
+    )
+    assert refusals[: len(ids)] == [None] * len(ids)
+    assert [r.reason if r else None for r in refusals[len(ids) :]] == [R.WRONG_PASSWORD] * 5
+    assert sorted(runs) == sorted([PASSWORD, wrong])  # one slow check per password
+    assert await auth.check("FLEET-7", basic("FLEET-7"), "d", secure=False) is None
+    assert len(runs) == 2  # remembered since

@@ -241,3 +241,85 @@ async def test_opening_a_new_file_while_another_process_writes_to_it(tmp_path: P
             await reopened.dispose()
     finally:
         holder.close()
+
+
+async def test_write_transactions_reuse_one_held_connection(db: Database) -> None:
+    drivers = []
+    for name in ("one", "two"):
+        async with db.begin() as conn:
+            await conn.execute(insert(locations).values(id=name, name=name, created_at=NOW))
+            raw = await conn.get_raw_connection()
+            drivers.append(raw.driver_connection)
+    assert drivers[0] is drivers[1]
+    assert db.engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+
+
+async def test_a_rolled_back_transaction_leaves_a_clean_connection(db: Database) -> None:
+    async def fail() -> None:
+        async with db.begin() as conn:
+            await conn.execute(insert(locations).values(id="gone", name="x", created_at=NOW))
+            raise RuntimeError("abandon")
+
+    with pytest.raises(RuntimeError):
+        await fail()
+    async with db.begin() as conn:
+        assert (await conn.execute(select(func.count()).select_from(locations))).scalar() == 0
+        await conn.execute(insert(locations).values(id="kept", name="x", created_at=NOW))
+    async with db.connect() as conn:
+        assert (await conn.execute(select(locations.c.id))).scalars().all() == ["kept"]
+
+
+async def test_dispose_closes_the_held_connections(db: Database) -> None:
+    async with db.begin() as conn:
+        await conn.execute(select(1))
+    assert db.engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+    await db.dispose()
+    assert db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.postgresql
+async def test_a_connection_the_server_closed_is_not_reused(postgresql_url: str) -> None:
+    database = Database(postgresql_url)
+    try:
+        async with database.begin() as conn:
+            pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        other = Database(postgresql_url)
+        try:
+            async with other.begin() as conn:
+                await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        finally:
+            await other.dispose()
+        await asyncio.sleep(0.2)  # the client sees the socket close
+        async with database.begin() as conn:
+            found = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        assert found != pid
+    finally:
+        await database.dispose()
+
+
+async def test_many_writers_and_readers_share_a_small_pool(database_url: str) -> None:
+    database = Database(database_url, pool_size=2, max_overflow=2, pool_timeout=5)
+    try:
+
+        async def write(n: int) -> None:
+            async with database.begin() as conn:
+                await conn.execute(insert(locations).values(id=f"L{n}", name="x", created_at=NOW))
+                await asyncio.sleep(0.01)
+
+        async def read() -> int:
+            async with database.connect() as conn:
+                await asyncio.sleep(0.01)
+                return int(
+                    (await conn.execute(select(func.count()).select_from(locations))).scalar_one()
+                )
+
+        async with asyncio.timeout(20):
+            await asyncio.gather(
+                *(write(n) for n in range(40)),
+                *(read() for _ in range(20)),
+            )
+        async with database.connect() as conn:
+            count = (await conn.execute(select(func.count()).select_from(locations))).scalar()
+        assert count == 40
+    finally:
+        await database.dispose()

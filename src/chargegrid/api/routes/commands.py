@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
@@ -18,6 +18,7 @@ from chargegrid.domain.errors import DomainError, ErrorKind
 from chargegrid.domain.model import RAW_COMMAND, Command, CommandState
 from chargegrid.domain.services import commands
 from chargegrid.domain.services.access import Role
+from chargegrid.domain.services.command_requests import request_command
 from chargegrid.platform import Platform
 from chargegrid.storage.repositories import chargers as charger_repo
 from chargegrid.storage.repositories import commands as repo
@@ -132,65 +133,18 @@ async def submit(
     options: CommandOptions,
 ) -> CommandOut:
     """Queue a command, hand it to the charger's node and wait a little for its answer."""
-    now = platform.clock.now()
-    expires_at = options.expires_at or now + timedelta(seconds=platform.settings.command_expiry)
-    async with platform.db.begin() as conn:
-        charger = await charger_repo.get(conn, charger_id)
-        if charger is None:
-            raise DomainError(ErrorKind.NOT_FOUND, f"charger {charger_id} not found")
-        version = platform.presence.version_of(charger_id) or charger.ocpp_version
-        if version is None and name == RAW_COMMAND:
-            raise DomainError(
-                ErrorKind.CONFLICT,
-                f"charger {charger_id} has never connected: its OCPP version, and so the "
-                "schema to check the payload against, is not known yet",
-            )
-        transaction_pk = _addressed_transaction(params)
-        if transaction_pk is not None:
-            await commands.addressed_transaction(
-                conn, charger_id, transaction_pk, active=name == "remote-stop"
-            )
-        command = await commands.submit(
-            conn,
-            charger_id=charger_id,
-            name=name,
-            params=params,
-            now=now,
-            expires_at=expires_at,
-            requested_by=getattr(request.state, "principal", None),
-            transaction_pk=transaction_pk,
-            evse_id=params.get("evse_id"),
-            connector_id=params.get("connector_id"),
-            id_token=params.get("id_token"),
-        )
-        if version is not None:
-            # Refused (and rolled back) when the charger's version cannot express it.
-            await platform.catalog.check(conn, version, command, now)
-        if not options.queue and not platform.presence.is_connected(charger_id):
-            await commands.finish(
-                conn,
-                command,
-                CommandState.FAILED,
-                now=now,
-                error="the charger is not connected (and queue=false)",
-            )
-            command = await commands.get(conn, command.id)
-    if not command.state.finished:
-        platform.commands.queued(charger_id)
-        wait = platform.settings.command_wait if options.wait is None else options.wait
-        if wait > 0:
-            await platform.commands.wait_finished(command.id, wait)
-        async with platform.db.connect() as conn:
-            command = await commands.get(conn, command.id)
+    command = await request_command(
+        platform,
+        charger_id=charger_id,
+        name=name,
+        params=params,
+        requested_by=getattr(request.state, "principal", None),
+        wait=options.wait,
+        queue=options.queue,
+        expires_at=options.expires_at,
+    )
     response.status_code = 200 if command.state.finished else 202
     return CommandOut.of(command)
-
-
-def _addressed_transaction(params: dict[str, Any]) -> int | None:
-    """The platform id of the transaction a command is about (stop, profile, message)."""
-    profile = params.get("profile") or params.get("charging_profile") or {}
-    pk = params.get("transaction_id", profile.get("transaction_id"))
-    return None if pk is None else int(pk)
 
 
 def _command_route(name: str, params_type: type[Params]) -> Callable[..., Awaitable[CommandOut]]:

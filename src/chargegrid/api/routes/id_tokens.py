@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -13,8 +12,8 @@ from chargegrid.api.schemas import IdTokenIn, IdTokenOut, IdTokenPatch, PageOut,
 from chargegrid.domain.model import IdTokenStatus
 from chargegrid.domain.services import id_tokens
 from chargegrid.domain.services.access import Role
-from chargegrid.domain.services.id_tokens import ListPush, TokenChange
-from chargegrid.platform import Platform
+from chargegrid.domain.services.id_token_requests import change_token, forget_token
+from chargegrid.domain.services.id_tokens import TokenChange
 from chargegrid.storage.repositories import id_tokens as repo
 
 router = APIRouter(prefix="/id-tokens", tags=["id tokens"])
@@ -91,16 +90,13 @@ async def update_id_token(
 ) -> IdTokenChangeOut:
     """Change a token's status (e.g. block it), expiry, group or type. Authorization
     follows at once; local lists holding the token get a differential update."""
-    now = platform.clock.now()
-    async with platform.db.begin() as conn:
-        change = await id_tokens.update(
-            conn,
-            id_token,
-            body.model_dump(exclude_unset=True),
-            now=now,
-            push=_push(platform, request, now) if push_local_lists else None,
-        )
-    _wake(platform, change)
+    change = await change_token(
+        platform,
+        id_token,
+        body.model_dump(exclude_unset=True),
+        requested_by=getattr(request.state, "principal", None),
+        push_local_lists=push_local_lists,
+    )
     return IdTokenChangeOut.of_change(change)
 
 
@@ -113,26 +109,10 @@ async def delete_id_token(
 ) -> IdTokenChangeOut:
     """Forget a token (returned as it was); local lists holding it get a differential
     update that removes it."""
-    now = platform.clock.now()
-    async with platform.db.begin() as conn:
-        change = await id_tokens.delete(
-            conn,
-            id_token,
-            now=now,
-            push=_push(platform, request, now) if push_local_lists else None,
-        )
-    _wake(platform, change)
-    return IdTokenChangeOut.of_change(change)
-
-
-def _push(platform: Platform, request: Request, now: datetime) -> ListPush:
-    return ListPush(
-        expires_at=now + timedelta(seconds=platform.settings.command_expiry),
+    change = await forget_token(
+        platform,
+        id_token,
         requested_by=getattr(request.state, "principal", None),
+        push_local_lists=push_local_lists,
     )
-
-
-def _wake(platform: Platform, change: TokenChange) -> None:
-    """Hand the committed list updates to the nodes holding the chargers."""
-    for charger_id in dict.fromkeys(command.charger_id for command in change.list_updates):
-        platform.commands.queued(charger_id)
+    return IdTokenChangeOut.of_change(change)

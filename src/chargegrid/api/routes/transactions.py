@@ -6,10 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from chargegrid.api.deps import PagingDep, ReadConn, require
+from chargegrid.api.deps import PagingDep, PlatformDep, ReadConn, require
 from chargegrid.api.schemas import PageOut, TransactionEventOut, TransactionOut, page_out
+from chargegrid.api.schemas_billing import TransactionDetailOut
 from chargegrid.domain.errors import DomainError, ErrorKind
 from chargegrid.domain.model import TransactionStatus
+from chargegrid.domain.services import costs
 from chargegrid.domain.services.access import Role
 from chargegrid.storage.repositories import transactions as repo
 
@@ -36,11 +38,15 @@ async def list_transactions(
 
 
 @router.get("/{transaction_pk}", dependencies=[require(Role.VIEWER)])
-async def get_transaction(transaction_pk: int, conn: ReadConn) -> TransactionOut:
+async def get_transaction(
+    transaction_pk: int, conn: ReadConn, platform: PlatformDep
+) -> TransactionDetailOut:
+    """A transaction with what it costs: so far while it runs, its CDR's once it has one."""
     transaction = await repo.get(conn, transaction_pk)
     if transaction is None:
         raise DomainError(ErrorKind.NOT_FOUND, f"transaction {transaction_pk} not found")
-    return TransactionOut.of(transaction)
+    cost = await costs.cost_of(conn, transaction, platform.clock.now())
+    return TransactionDetailOut.of_cost(transaction, cost)
 
 
 @router.get("/{transaction_pk}/events", dependencies=[require(Role.VIEWER)])

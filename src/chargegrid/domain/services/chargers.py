@@ -98,7 +98,7 @@ async def record_boot(
     retry_interval: int,
 ) -> BootDecision:
     """Store what the charger says about itself and decide whether it is accepted."""
-    charger = await get(conn, charger_id)
+    status = await registration_status(conn, charger_id)
     await repo.update_fields(
         conn,
         charger_id,
@@ -116,7 +116,6 @@ async def record_boot(
         last_boot_reason=info.reason,
         updated_at=now,
     )
-    status = charger.registration_status
     interval = heartbeat_interval if status is RegistrationStatus.ACCEPTED else retry_interval
     return BootDecision(status, interval)
 
@@ -249,6 +248,22 @@ async def mark_connected(
         {"charger_id": charger_id, "ocpp_version": ocpp_version, "at": now},
         now,
     )
+
+
+async def mark_all_disconnected(
+    conn: AsyncConnection, gone: Sequence[tuple[str, str]], now: datetime
+) -> None:
+    """Record that these chargers (id, OCPP version) disconnected now: a node stopping."""
+    await repo.set_disconnected(conn, [charger_id for charger_id, _ in gone], now)
+    watchers = await webhooks.subscribed(conn, EventType.CHARGER_DISCONNECTED)
+    for charger_id, version in gone if watchers else ():
+        await webhooks.publish(
+            conn,
+            EventType.CHARGER_DISCONNECTED,
+            {"charger_id": charger_id, "ocpp_version": version, "at": now},
+            now,
+            to=watchers,
+        )
 
 
 async def mark_disconnected(conn: AsyncConnection, charger_id: str, now: datetime) -> None:

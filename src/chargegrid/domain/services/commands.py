@@ -249,6 +249,11 @@ class CommandCatalog(Protocol):
         """Raise DomainError when a charger of ``version`` cannot take the command."""
         ...
 
+    def names(self, version: str) -> frozenset[str]:
+        """The version-neutral commands a charger of ``version`` can carry (none for a
+        version the platform does not speak)."""
+        ...
+
 
 async def addressed_transaction(
     conn: AsyncConnection, charger_id: str, transaction_pk: int, *, active: bool = True

@@ -4,6 +4,10 @@ Every version's transaction messages become ``TransactionEvent``s applied by
 ``apply_event``. The event is recorded (a numbered event only once), and the transaction
 is then derived again from all its recorded events (``transaction_state.summarize``), so
 its final state never depends on the order in which the events arrived.
+
+The moment a transaction's start first becomes known, its tariff is frozen onto it
+(``tariffs.freeze``); once it has ended, it waits for its CDR, which is made as soon as
+all its events are in (``cdrs``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from chargegrid.domain.errors import DomainError, ErrorKind
 from chargegrid.domain.model import (
     Authorization,
+    BillingTerms,
     IdIssuer,
     MeterSample,
     Transaction,
@@ -26,11 +31,12 @@ from chargegrid.domain.model import (
     TransactionEventKind,
     TransactionStatus,
 )
-from chargegrid.domain.services import webhooks
+from chargegrid.domain.services import cdrs, tariffs, webhooks
 from chargegrid.domain.services.authorization import authorize
 from chargegrid.domain.services.webhooks import EventType
 from chargegrid.domain.transaction_state import (
     SUPERSEDED,
+    EventFacts,
     decisive_events,
     facts_of,
     summarize,
@@ -38,6 +44,8 @@ from chargegrid.domain.transaction_state import (
 from chargegrid.storage.repositories import transactions as repo
 
 __all__ = ["SUPERSEDED", "EventOutcome", "apply_event", "record_meter_values"]
+
+DEFAULT_TERMS = BillingTerms()
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,20 +63,24 @@ class EventOutcome:
 
 
 async def apply_event(
-    conn: AsyncConnection, event: TransactionEvent, now: datetime
+    conn: AsyncConnection,
+    event: TransactionEvent,
+    now: datetime,
+    terms: BillingTerms = DEFAULT_TERMS,
 ) -> EventOutcome:
     """Record what a charger reports about a transaction and bring the transaction up to date.
 
     A start without a ``transaction_id`` gets one from the platform, and a retried identical
     start returns the same transaction. An event for an unknown charger-named transaction
     creates it (its start may still be on the way); an end for an unknown platform-named one
-    is kept as a transaction of its own.
+    is kept as a transaction of its own. ``terms`` are those its tariff and CDR are made with.
     """
     if event.transaction_id is None:
-        return await _start_named_by_platform(conn, event, now)
-    transaction = await repo.get_by_charger_id(conn, event.charger_id, event.transaction_id)
-    if transaction is None:
-        transaction = await _create_unknown(conn, event, now)
+        return await _start_named_by_platform(conn, event, now, terms)
+    found = await repo.get_with_decisive_events(conn, event.charger_id, event.transaction_id)
+    if found is not None:
+        return await _record(conn, found[0], event, now, terms, decisive=found[1])
+    transaction = await _create_unknown(conn, event, now)
     if transaction is None:
         await repo.add_samples(
             conn,
@@ -79,7 +91,7 @@ async def apply_event(
             samples=event.samples,
         )
         return EventOutcome(None, await _authorize(conn, event, now, None), recorded=True)
-    return await _record(conn, transaction, event, now)
+    return await _record(conn, transaction, event, now, terms)
 
 
 async def record_meter_values(
@@ -102,7 +114,7 @@ async def record_meter_values(
 
 
 async def _start_named_by_platform(
-    conn: AsyncConnection, event: TransactionEvent, now: datetime
+    conn: AsyncConnection, event: TransactionEvent, now: datetime, terms: BillingTerms
 ) -> EventOutcome:
     if event.kind is not TransactionEventKind.STARTED or event.evse_id is None:
         raise DomainError(
@@ -124,7 +136,7 @@ async def _start_named_by_platform(
     await repo.update_fields(conn, pk, transaction_id=str(pk))
     transaction = await repo.get(conn, pk)
     assert transaction is not None
-    return await _record(conn, transaction, event, now)
+    return await _record(conn, transaction, event, now, terms, decisive=[])
 
 
 async def _create_unknown(
@@ -146,8 +158,16 @@ async def _create_unknown(
 
 
 async def _record(
-    conn: AsyncConnection, transaction: Transaction, event: TransactionEvent, now: datetime
+    conn: AsyncConnection,
+    transaction: Transaction,
+    event: TransactionEvent,
+    now: datetime,
+    terms: BillingTerms,
+    *,
+    decisive: Sequence[EventFacts] | None = None,
 ) -> EventOutcome:
+    """Record the event and refresh the transaction; ``decisive``: its decisive events
+    before this one, when the caller read them already (else they are read after)."""
     authorization = await _authorize(conn, event, now, transaction.id)
     repeat = EventOutcome(transaction, authorization, recorded=False)
     if (
@@ -162,9 +182,13 @@ async def _record(
         authorization_status=None if authorization is None else authorization.status.value,
         received_at=now,
     )
-    if await repo.add_event(conn, transaction.id, facts) is None:
+    arrival = await repo.add_event(conn, transaction.id, facts)
+    if arrival is None:
         return repeat
-    updated = await _refresh(conn, transaction, now, new_number=event.seq_no is not None)
+    known = None if decisive is None else [*decisive, replace(facts, arrival=arrival)]
+    updated = await _refresh(
+        conn, transaction, now, terms, new_number=event.seq_no is not None, decisive=known
+    )
     await repo.add_samples(
         conn,
         charger_id=event.charger_id,
@@ -173,21 +197,32 @@ async def _record(
         transaction_pk=transaction.id,
         samples=event.samples,
     )
+    if cdrs.complete(updated) and not cdrs.complete(transaction):
+        await cdrs.issue(conn, updated, now, terms)  # after the event's own samples
     if (updated.evse_id, updated.started_at) != (transaction.evse_id, transaction.started_at):
-        updated = await _supersede_overlaps(conn, updated, now)
+        updated = await _supersede_overlaps(conn, updated, now, terms)
     return EventOutcome(updated, authorization, recorded=True)
 
 
 async def _refresh(
-    conn: AsyncConnection, transaction: Transaction, now: datetime, *, new_number: bool = False
+    conn: AsyncConnection,
+    transaction: Transaction,
+    now: datetime,
+    terms: BillingTerms,
+    *,
+    new_number: bool = False,
+    decisive: Sequence[EventFacts] | None = None,
 ) -> Transaction:
     """Derive the transaction again from its recorded events, and store it if it changed.
 
-    Only the decisive events are read back, with the count of numbered ones (known from
-    the stored state, plus one if ``new_number``: a numbered event was just recorded);
-    the state depends on nothing else. Events no longer decisive are marked so.
+    Only the decisive events count (read back unless given, in arrival order), with the
+    count of numbered ones (known from the stored state, plus one if ``new_number``: a
+    numbered event was just recorded); the state depends on nothing else. Events no
+    longer decisive are marked so.
     """
-    facts = await repo.decisive_events(conn, transaction.id)
+    facts = (
+        list(decisive) if decisive is not None else await repo.decisive_events(conn, transaction.id)
+    )
     state = summarize(
         facts,
         superseded_at=transaction.superseded_at,
@@ -204,6 +239,7 @@ async def _refresh(
             conn, transaction.id, status=state.status.value, **derived, updated_at=now
         )
         await _publish_progress(conn, transaction, refreshed, now)
+        refreshed = await _bill_progress(conn, transaction, refreshed, now, terms)
     return refreshed
 
 
@@ -233,6 +269,22 @@ async def _publish_progress(
         await webhooks.publish(conn, EventType.TRANSACTION_ENDED, data, now)
 
 
+async def _bill_progress(
+    conn: AsyncConnection,
+    before: Transaction,
+    after: Transaction,
+    now: datetime,
+    terms: BillingTerms,
+) -> Transaction:
+    """Freeze the tariff once the start is known; once ended, wait for the CDR."""
+    if before.started_at is None and after.started_at is not None:
+        after = await tariffs.freeze(conn, after, terms, now)
+    completed = TransactionStatus.COMPLETED
+    if before.status is not completed and after.status is completed:
+        await cdrs.await_end(conn, after, now, terms)
+    return after
+
+
 def _numbered(transaction: Transaction) -> int:
     """How many distinct sequence numbers the stored state was derived from."""
     if transaction.last_seq_no is None or transaction.seq_gaps is None:
@@ -241,7 +293,7 @@ def _numbered(transaction: Transaction) -> int:
 
 
 async def _supersede_overlaps(
-    conn: AsyncConnection, transaction: Transaction, now: datetime
+    conn: AsyncConnection, transaction: Transaction, now: datetime, terms: BillingTerms
 ) -> Transaction:
     """One EVSE runs one transaction at a time: of those still open on it, each one that
     started before another has ended (its end is late or lost) when the next one started.
@@ -267,7 +319,7 @@ async def _supersede_overlaps(
         if earlier.started_at < later.started_at:
             await repo.update_fields(conn, earlier.id, superseded_at=later.started_at)
             superseded = replace(earlier, superseded_at=later.started_at)
-            refreshed = await _refresh(conn, superseded, now)
+            refreshed = await _refresh(conn, superseded, now, terms)
             if earlier.id == transaction.id:
                 transaction = refreshed
     return transaction

@@ -10,13 +10,19 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.config import Settings
+from chargegrid.domain.clock import Clock
 from chargegrid.gateway.connection import FollowUp
 from chargegrid.ocpp.versions import OcppVersion
+from chargegrid.storage.engine import Database
 
 
 @dataclass(frozen=True, slots=True)
 class HandlerContext:
-    """What a handler gets besides the request: the open transaction and who is asking."""
+    """What a handler gets besides the request: the open transaction and who is asking.
+
+    ``db`` and ``clock`` are for follow-ups, which run after the handler's transaction has
+    ended (None where no follow-up needs them).
+    """
 
     conn: AsyncConnection
     charger_id: str
@@ -24,6 +30,8 @@ class HandlerContext:
     now: datetime
     settings: Settings
     follow_ups: list[FollowUp] = field(default_factory=list)
+    db: Database | None = None
+    clock: Clock | None = None
 
     def after_reply(self, follow_up: FollowUp) -> None:
         """Run ``follow_up`` once the reply is committed and sent (e.g. a CALL of ours)."""

@@ -157,6 +157,13 @@ class VersionCatalog:
         context = HandlerContext(conn, command.charger_id, ocpp_version, now, self._settings)
         await translation.build(context, command)
 
+    def names(self, version: str) -> frozenset[str]:
+        try:
+            ocpp_version = OcppVersion(version)
+        except ValueError:
+            return frozenset()
+        return frozenset(translations_for(ocpp_version))
+
 
 async def addressed_transaction(ctx: HandlerContext, command: Command) -> str:
     """The charger's name (OCPP transactionId) of the transaction a command addresses."""

@@ -112,6 +112,7 @@ async def start_transaction(
             reservation_id=request.reservation_id,
         ),
         ctx.now,
+        ctx.settings.billing_terms(),
     )
     assert outcome.transaction is not None
     assert outcome.transaction.transaction_id is not None
@@ -146,6 +147,7 @@ async def stop_transaction(
             samples=tuple(_samples(request.transaction_data or ())),
         ),
         ctx.now,
+        ctx.settings.billing_terms(),
     )
     decision = outcome.authorization
     return m.StopTransactionResponse(
@@ -178,6 +180,7 @@ async def meter_values(ctx: HandlerContext, request: m.MeterValuesRequest) -> m.
                 samples=samples,
             ),
             ctx.now,
+            ctx.settings.billing_terms(),
         )
     return m.MeterValuesResponse()
 

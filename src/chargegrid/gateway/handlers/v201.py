@@ -31,6 +31,7 @@ from chargegrid.domain.model import (
 from chargegrid.domain.services import authorization, chargers, commands, reports, transactions
 from chargegrid.gateway.handlers import Handler, HandlerContext
 from chargegrid.gateway.handlers import v201_reports as more
+from chargegrid.gateway.handlers.costs201 import transaction_cost
 from chargegrid.gateway.handlers.signing import handle_csr
 from chargegrid.ocpp.rpc import ErrorKind, RpcError
 from chargegrid.ocpp.v201 import messages as m
@@ -143,6 +144,7 @@ async def transaction_event(
             time_spent_charging_s=info.time_spent_charging,
         ),
         ctx.now,
+        ctx.settings.billing_terms(),
     )
     if outcome.transaction is not None and (
         info.remote_start_id is not None or kind is TransactionEventKind.STARTED
@@ -155,7 +157,8 @@ async def transaction_event(
         )
     decision = outcome.authorization
     return m.TransactionEventResponse(
-        id_token_info=None if decision is None else id_token_info(decision)
+        total_cost=await transaction_cost(ctx, kind, outcome.transaction, outcome.recorded),
+        id_token_info=None if decision is None else id_token_info(decision),
     )
 
 

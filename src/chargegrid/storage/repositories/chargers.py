@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from chargegrid.domain.charging_periods import StateChange
 from chargegrid.domain.model import (
     Charger,
     Connector,
@@ -19,6 +20,7 @@ from chargegrid.domain.model import (
     RegistrationStatus,
     StatusReport,
 )
+from chargegrid.storage.direct import DirectStatement
 from chargegrid.storage.prebuilt import check_columns
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import chargers, connectors, device_variables, status_changes
@@ -26,13 +28,19 @@ from chargegrid.storage.upsert import upsert_statement
 
 _CHARGER_FIELDS = [c.name for c in chargers.columns if c.name != "password_hash"]
 
-# Built once: heartbeats, status notifications and the dispatcher's registration check
-# run these on every call (constructing a statement per call costs more than executing it).
-_REGISTRATION_STATUS = select(chargers.c.registration_status).where(
-    chargers.c.id == bindparam("charger_id")
+# Built once and run on the driver: heartbeats, status notifications and the dispatcher's
+# registration check run these on every call.
+_REGISTRATION_STATUS = DirectStatement(
+    select(chargers.c.registration_status).where(chargers.c.id == bindparam("charger_id"))
 )
-_UPDATE = update(chargers).where(chargers.c.id == bindparam("charger_id"))  # SET: the params
-_INSERT_STATUS_CHANGE = status_changes.insert()
+# SET: the params
+_UPDATE = DirectStatement(update(chargers).where(chargers.c.id == bindparam("charger_id")))
+_INSERT_STATUS_CHANGE = DirectStatement(status_changes.insert())
+_CREDENTIALS = DirectStatement(  # every connection attempt
+    select(chargers.c.id, chargers.c.password_hash, chargers.c.security_profile).where(
+        chargers.c.id == bindparam("charger_id")
+    )
+)
 _CONNECTOR_KEY = ("charger_id", "evse_id", "connector_id")
 _CONNECTOR_STATUS = (
     "status",
@@ -45,12 +53,14 @@ _CONNECTOR_STATUS = (
 )
 # The connector status upsert, by dialect name; it keeps a newer status than the one reported.
 _SAVE_CONNECTOR_STATUS = {
-    dialect: upsert_statement(
-        dialect,
-        connectors,
-        key=_CONNECTOR_KEY,
-        update=_CONNECTOR_STATUS,
-        only_if=lambda new: connectors.c.status_at <= new.status_at,
+    dialect: DirectStatement(
+        upsert_statement(
+            dialect,
+            connectors,
+            key=_CONNECTOR_KEY,
+            update=_CONNECTOR_STATUS,
+            only_if=lambda new: connectors.c.status_at <= new.status_at,
+        )
     )
     for dialect in ("sqlite", "postgresql")
 }
@@ -66,21 +76,15 @@ class Credentials:
 
 
 async def get_credentials(conn: AsyncConnection, charger_id: str) -> Credentials | None:
-    row = (
-        await conn.execute(
-            select(chargers.c.id, chargers.c.password_hash, chargers.c.security_profile).where(
-                chargers.c.id == charger_id
-            )
-        )
-    ).first()
+    row = await _CREDENTIALS.first(conn, {"charger_id": charger_id})
     if row is None:
         return None
-    return Credentials(row.id, row.password_hash, row.security_profile)
+    return Credentials(row["id"], row["password_hash"], row["security_profile"])
 
 
 async def registration_status(conn: AsyncConnection, charger_id: str) -> RegistrationStatus | None:
-    found = await conn.scalar(_REGISTRATION_STATUS, {"charger_id": charger_id})
-    return None if found is None else RegistrationStatus(found)
+    found = await _REGISTRATION_STATUS.first(conn, {"charger_id": charger_id})
+    return None if found is None else RegistrationStatus(found["registration_status"])
 
 
 async def insert(conn: AsyncConnection, values: dict[str, Any]) -> None:
@@ -92,9 +96,37 @@ async def exists(conn: AsyncConnection, charger_id: str) -> bool:
     return found is not None
 
 
+async def location_of(conn: AsyncConnection, charger_id: str) -> str | None:
+    """The id of the charger's location, if it has one."""
+    found = await conn.scalar(select(chargers.c.location_id).where(chargers.c.id == charger_id))
+    return None if found is None else str(found)
+
+
 async def update_fields(conn: AsyncConnection, charger_id: str, **values: Any) -> None:
     check_columns(chargers, values)
-    await conn.execute(_UPDATE, {**values, "charger_id": charger_id})
+    await _UPDATE.execute(conn, {**values, "charger_id": charger_id})
+
+
+async def set_disconnected(
+    conn: AsyncConnection, charger_ids: Sequence[str], now: datetime
+) -> None:
+    await _UPDATE.execute_many(
+        conn, [{"charger_id": charger_id, "disconnected_at": now} for charger_id in charger_ids]
+    )
+
+
+def connector_of(row: Mapping[Any, Any]) -> Connector:
+    """A ``connectors`` row as the domain's Connector."""
+    return Connector(
+        evse_id=row["evse_id"],
+        connector_id=row["connector_id"],
+        status=row["status"],
+        status_at=row["status_at"],
+        error_code=row["error_code"],
+        info=row["info"],
+        vendor_id=row["vendor_id"],
+        vendor_error_code=row["vendor_error_code"],
+    )
 
 
 async def get(conn: AsyncConnection, charger_id: str) -> Charger | None:
@@ -141,14 +173,14 @@ async def save_connector_status(
         "status_at": report.occurred_at,
         "updated_at": now,
     }
-    await conn.execute(_SAVE_CONNECTOR_STATUS[conn.dialect.name], values)
+    await _SAVE_CONNECTOR_STATUS[conn.dialect.name].execute(conn, values)
 
 
 async def add_status_change(
     conn: AsyncConnection, charger_id: str, report: StatusReport, now: datetime
 ) -> None:
-    await conn.execute(
-        _INSERT_STATUS_CHANGE,
+    await _INSERT_STATUS_CHANGE.execute(
+        conn,
         {
             "charger_id": charger_id,
             "evse_id": report.evse_id,
@@ -205,6 +237,32 @@ async def status_history(
     return Page(items, total, limit, offset)
 
 
+async def evse_states(
+    conn: AsyncConnection, charger_id: str, evse_id: int, start: datetime, end: datetime
+) -> list[StateChange]:
+    """An EVSE's statuses from ``start`` to ``end``: the one in force at ``start`` (the
+    last reported at or before it), then each reported after it, in order (one reported
+    at ``start`` exactly may come twice: the later one wins, as it would anyway)."""
+    where = (status_changes.c.charger_id == charger_id) & (status_changes.c.evse_id == evse_id)
+    order = (status_changes.c.occurred_at, status_changes.c.id)
+    before = (
+        await conn.execute(
+            select(status_changes.c.occurred_at, status_changes.c.status)
+            .where(where & (status_changes.c.occurred_at <= start))
+            .order_by(*(column.desc() for column in order))
+            .limit(1)
+        )
+    ).all()
+    during = (
+        await conn.execute(
+            select(status_changes.c.occurred_at, status_changes.c.status)
+            .where(where & status_changes.c.occurred_at.between(start, end))
+            .order_by(*order)
+        )
+    ).all()
+    return [StateChange(at=row.occurred_at, state=row.status) for row in [*before, *during]]
+
+
 def _select_chargers() -> Any:
     return select(
         *[chargers.c[name] for name in _CHARGER_FIELDS],
@@ -223,16 +281,7 @@ async def _evses_by_charger(
     ).mappings()
     found: dict[str, dict[int, dict[int, Connector]]] = defaultdict(lambda: defaultdict(dict))
     for row in rows:
-        found[row["charger_id"]][row["evse_id"]][row["connector_id"]] = Connector(
-            evse_id=row["evse_id"],
-            connector_id=row["connector_id"],
-            status=row["status"],
-            status_at=row["status_at"],
-            error_code=row["error_code"],
-            info=row["info"],
-            vendor_id=row["vendor_id"],
-            vendor_error_code=row["vendor_error_code"],
-        )
+        found[row["charger_id"]][row["evse_id"]][row["connector_id"]] = connector_of(row)
     # In the device model, 0 stands for "no EVSE" / "no connector" (real ids are > 0).
     modelled = await conn.execute(
         select(

@@ -150,3 +150,13 @@ def _command(row: RowMapping) -> Command:
         sent_at=row["sent_at"],
         answered_at=row["answered_at"],
     )
+
+
+async def started_transaction(conn: AsyncConnection, transaction_pk: int, name: str) -> bool:
+    """Whether a command named ``name`` (e.g. the remote start) is linked to the transaction."""
+    found = await conn.scalar(
+        select(commands.c.id)
+        .where((commands.c.transaction_pk == transaction_pk) & (commands.c.name == name))
+        .limit(1)
+    )
+    return found is not None

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.model import IdToken, IdTokenStatus
+from chargegrid.storage.direct import DirectStatement
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import id_tokens
 
-# Built once: every Authorize, start and stop looks a token up.
-_BY_ID_TOKEN = select(id_tokens).where(id_tokens.c.id_token == bindparam("id_token"))
+# Built once and run on the driver: every Authorize, start and stop looks a token up.
+_BY_ID_TOKEN = DirectStatement(
+    select(id_tokens).where(id_tokens.c.id_token == bindparam("id_token"))
+)
 
 
 async def get(conn: AsyncConnection, id_token: str) -> IdToken | None:
-    row = (await conn.execute(_BY_ID_TOKEN, {"id_token": id_token})).mappings().first()
+    row = await _BY_ID_TOKEN.first(conn, {"id_token": id_token})
     return None if row is None else _id_token(row)
 
 
@@ -52,7 +55,7 @@ async def list_page(
     return Page([_id_token(row) for row in rows], total, limit, offset)
 
 
-def _id_token(row: RowMapping) -> IdToken:
+def _id_token(row: Mapping[Any, Any]) -> IdToken:
     return IdToken(
         id_token=row["id_token"],
         status=IdTokenStatus(row["status"]),

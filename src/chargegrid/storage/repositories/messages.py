@@ -2,32 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.model import Direction, MessageRecord
+from chargegrid.storage.direct import DirectStatement
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import message_log
 
-# Built once: every CALL of every charger runs these two (constructing a statement per
-# call costs more than executing it).
-_INSERT = message_log.insert()
-_ANSWERED_CALLS = select(message_log).where(
-    (message_log.c.charger_id == bindparam("charger_id"))
-    & (message_log.c.unique_id == bindparam("unique_id"))
-    & (message_log.c.direction == Direction.INBOUND.value)
-    & (message_log.c.action == bindparam("action"))
-    & (message_log.c.received_at >= bindparam("since"))
-    & message_log.c.response.is_not(None)
+# Every CALL of every charger runs these two: built once, run on the driver.
+_INSERT = DirectStatement(message_log.insert())
+_ANSWERED_CALLS = DirectStatement(
+    select(message_log).where(
+        (message_log.c.charger_id == bindparam("charger_id"))
+        & (message_log.c.unique_id == bindparam("unique_id"))
+        & (message_log.c.direction == Direction.INBOUND.value)
+        & (message_log.c.action == bindparam("action"))
+        & (message_log.c.received_at >= bindparam("since"))
+        & message_log.c.response.is_not(None)
+    )
 )
 
 
 async def insert(conn: AsyncConnection, record: MessageRecord) -> None:
-    await conn.execute(
-        _INSERT,
+    await _INSERT.execute(
+        conn,
         {
             "charger_id": record.charger_id,
             "direction": record.direction.value,
@@ -54,12 +57,10 @@ async def find_answered_call(
     since: datetime,
 ) -> MessageRecord | None:
     """An inbound CALL identical to this one, answered with a CALLRESULT since ``since``."""
-    rows = (
-        await conn.execute(
-            _ANSWERED_CALLS,
-            {"charger_id": charger_id, "unique_id": unique_id, "action": action, "since": since},
-        )
-    ).mappings()
+    rows = await _ANSWERED_CALLS.rows(
+        conn,
+        {"charger_id": charger_id, "unique_id": unique_id, "action": action, "since": since},
+    )
     for row in rows:
         if row["payload"] == payload:
             return _record(row)
@@ -97,7 +98,7 @@ async def list_page(
     return Page([_record(row) for row in rows], total, limit, offset)
 
 
-def _record(row: RowMapping) -> MessageRecord:
+def _record(row: Mapping[Any, Any]) -> MessageRecord:
     return MessageRecord(
         charger_id=row["charger_id"],
         direction=Direction(row["direction"]),

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from chargegrid.domain.charging_periods import StateChange
 from chargegrid.domain.model import (
     MeterSample,
     Transaction,
@@ -17,17 +17,20 @@ from chargegrid.domain.model import (
     TransactionStatus,
 )
 from chargegrid.domain.transaction_state import EventFacts
+from chargegrid.storage.direct import DirectStatement
 from chargegrid.storage.prebuilt import check_columns
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import meter_samples, transaction_events, transactions
 from chargegrid.storage.upsert import insert_ignoring_conflict
 
-# Built once: every transaction message runs some of these (constructing a statement per
-# call costs more than executing it). Each is executed with a params dict.
-_INSERT = transactions.insert().returning(transactions.c.id)
-_UPDATE = update(transactions).where(transactions.c.id == bindparam("pk"))  # SET: the params
-_BY_PK = select(transactions).where(transactions.c.id == bindparam("pk")).limit(1)
-_BY_CHARGER_ID = (
+# Built once and run on the driver: every transaction message runs some of these. Each
+# is executed with a params dict.
+_INSERT = DirectStatement(transactions.insert().returning(transactions.c.id))
+# SET: the params
+_UPDATE = DirectStatement(update(transactions).where(transactions.c.id == bindparam("pk")))
+_SELECT_BY_PK = select(transactions).where(transactions.c.id == bindparam("pk")).limit(1)
+_BY_PK = DirectStatement(_SELECT_BY_PK)
+_BY_CHARGER_ID = DirectStatement(
     select(transactions)
     .where(
         (transactions.c.charger_id == bindparam("charger_id"))
@@ -35,7 +38,7 @@ _BY_CHARGER_ID = (
     )
     .limit(1)
 )
-_ACTIVE_FOR_TOKEN = (
+_SELECT_ACTIVE_FOR_TOKEN = (
     select(transactions)
     .where(
         (transactions.c.id_token == bindparam("id_token"))
@@ -43,23 +46,49 @@ _ACTIVE_FOR_TOKEN = (
     )
     .limit(1)
 )
-_ACTIVE_FOR_TOKEN_EXCEPT = _ACTIVE_FOR_TOKEN.where(transactions.c.id != bindparam("exclude"))
-_ACTIVE_ON_EVSE_EXCEPT = select(transactions).where(
-    (transactions.c.charger_id == bindparam("charger_id"))
-    & (transactions.c.evse_id == bindparam("evse_id"))
-    & (transactions.c.status == TransactionStatus.ACTIVE.value)
-    & (transactions.c.id != bindparam("pk"))
+_ACTIVE_FOR_TOKEN = DirectStatement(_SELECT_ACTIVE_FOR_TOKEN)
+_ACTIVE_FOR_TOKEN_EXCEPT = DirectStatement(
+    _SELECT_ACTIVE_FOR_TOKEN.where(transactions.c.id != bindparam("exclude"))
 )
-_INSERT_EVENT = transaction_events.insert().returning(transaction_events.c.id)
-_ENDED_EVENTS = (
-    select(func.count())
+_ACTIVE_ON_EVSE_EXCEPT = DirectStatement(
+    select(transactions).where(
+        (transactions.c.charger_id == bindparam("charger_id"))
+        & (transactions.c.evse_id == bindparam("evse_id"))
+        & (transactions.c.status == TransactionStatus.ACTIVE.value)
+        & (transactions.c.id != bindparam("pk"))
+    )
+)
+# A transaction with its decisive events, one row per event (the transaction alone when it
+# has none): the event columns are prefixed.
+_EVENT_PREFIX = "event_"
+_WITH_DECISIVE_EVENTS = DirectStatement(
+    select(
+        transactions,
+        *(column.label(_EVENT_PREFIX + column.name) for column in transaction_events.c),
+    )
+    .select_from(
+        transactions.outerjoin(
+            transaction_events,
+            (transaction_events.c.transaction_pk == transactions.c.id)
+            & transaction_events.c.decisive.is_(True),
+        )
+    )
+    .where(
+        (transactions.c.charger_id == bindparam("charger_id"))
+        & (transactions.c.transaction_id == bindparam("transaction_id"))
+    )
+    .order_by(transaction_events.c.id)
+)
+_INSERT_EVENT = DirectStatement(transaction_events.insert().returning(transaction_events.c.id))
+_ENDED_EVENTS = DirectStatement(
+    select(func.count().label("ended"))
     .select_from(transaction_events)
     .where(
         (transaction_events.c.transaction_pk == bindparam("transaction_pk"))
         & (transaction_events.c.event_type == TransactionEventKind.ENDED.value)
     )
 )
-_DECISIVE_EVENTS = (
+_DECISIVE_EVENTS = DirectStatement(
     select(transaction_events)
     .where(
         (transaction_events.c.transaction_pk == bindparam("transaction_pk"))
@@ -67,19 +96,19 @@ _DECISIVE_EVENTS = (
     )
     .order_by(transaction_events.c.id)
 )
-_FORGET_EVENTS = (
+_FORGET_EVENT = DirectStatement(
     update(transaction_events)
-    .where(transaction_events.c.id.in_(bindparam("event_ids", expanding=True)))
+    .where(transaction_events.c.id == bindparam("event_id"))
     .values(decisive=False)
 )
-_INSERT_SAMPLES = meter_samples.insert()
+_INSERT_SAMPLES = DirectStatement(meter_samples.insert())
 
 
 def _same_start(*, token_is_null: bool, meter_start_is_null: bool) -> Any:
     # A None must be matched with IS NULL, which a bound parameter cannot express.
     token = transactions.c.id_token
     meter_start = transactions.c.meter_start_wh
-    return (
+    return DirectStatement(
         select(transactions)
         .where(
             (transactions.c.charger_id == bindparam("charger_id"))
@@ -106,13 +135,13 @@ _SAME_START = {
 
 async def insert(conn: AsyncConnection, values: dict[str, Any]) -> int:
     check_columns(transactions, values)
-    result = await conn.execute(_INSERT, values)
-    return int(result.scalar_one())
+    rows = await _INSERT.rows(conn, values)
+    return int(rows[0]["id"])
 
 
 async def update_fields(conn: AsyncConnection, pk: int, **values: Any) -> None:
     check_columns(transactions, values)
-    await conn.execute(_UPDATE, {**values, "pk": pk})
+    await _UPDATE.execute(conn, {**values, "pk": pk})
 
 
 async def insert_named(conn: AsyncConnection, values: dict[str, Any]) -> int | None:
@@ -132,6 +161,29 @@ async def get_by_charger_id(
     return await _first(
         conn, _BY_CHARGER_ID, {"charger_id": charger_id, "transaction_id": transaction_id}
     )
+
+
+async def get_with_decisive_events(
+    conn: AsyncConnection, charger_id: str, transaction_id: str
+) -> tuple[Transaction, list[EventFacts]] | None:
+    """A transaction and its decisive events in arrival order, in one round trip."""
+    rows = await _WITH_DECISIVE_EVENTS.rows(
+        conn, {"charger_id": charger_id, "transaction_id": transaction_id}
+    )
+    if not rows:
+        return None
+    events = [
+        _facts(
+            {
+                name[len(_EVENT_PREFIX) :]: value
+                for name, value in row.items()
+                if name.startswith(_EVENT_PREFIX)
+            }
+        )
+        for row in rows
+        if row[_EVENT_PREFIX + "id"] is not None
+    ]
+    return _transaction(rows[0]), events
 
 
 async def find_start(
@@ -169,11 +221,9 @@ async def active_for_token(
 async def active_on_evse_except(
     conn: AsyncConnection, charger_id: str, evse_id: int, pk: int
 ) -> list[Transaction]:
-    rows = (
-        await conn.execute(
-            _ACTIVE_ON_EVSE_EXCEPT, {"charger_id": charger_id, "evse_id": evse_id, "pk": pk}
-        )
-    ).mappings()
+    rows = await _ACTIVE_ON_EVSE_EXCEPT.rows(
+        conn, {"charger_id": charger_id, "evse_id": evse_id, "pk": pk}
+    )
     return [_transaction(row) for row in rows]
 
 
@@ -185,28 +235,27 @@ async def add_event(conn: AsyncConnection, transaction_pk: int, facts: EventFact
     values = _event_values(facts)
     values["transaction_pk"] = transaction_pk
     if facts.seq_no is None:
-        result = await conn.execute(_INSERT_EVENT, values)
-        return int(result.scalar_one())
+        rows = await _INSERT_EVENT.rows(conn, values)
+        return int(rows[0]["id"])
     return await insert_ignoring_conflict(
         conn, transaction_events, values, key=("transaction_pk", "seq_no")
     )
 
 
 async def has_ended_event(conn: AsyncConnection, transaction_pk: int) -> bool:
-    found = await conn.scalar(_ENDED_EVENTS, {"transaction_pk": transaction_pk})
-    return bool(found)
+    row = await _ENDED_EVENTS.first(conn, {"transaction_pk": transaction_pk})
+    return row is not None and bool(row["ended"])
 
 
 async def decisive_events(conn: AsyncConnection, transaction_pk: int) -> list[EventFacts]:
     """The events of a transaction its state still depends on, in arrival order."""
-    rows = (await conn.execute(_DECISIVE_EVENTS, {"transaction_pk": transaction_pk})).mappings()
+    rows = await _DECISIVE_EVENTS.rows(conn, {"transaction_pk": transaction_pk})
     return [_facts(row) for row in rows]
 
 
 async def forget_events(conn: AsyncConnection, event_ids: Sequence[int]) -> None:
     """Mark events the state no longer depends on (they stay recorded)."""
-    if event_ids:
-        await conn.execute(_FORGET_EVENTS, {"event_ids": list(event_ids)})
+    await _FORGET_EVENT.execute_many(conn, [{"event_id": event_id} for event_id in event_ids])
 
 
 async def events_page(
@@ -257,8 +306,8 @@ async def add_samples(
 ) -> None:
     if not samples:
         return
-    await conn.execute(
-        _INSERT_SAMPLES,
+    await _INSERT_SAMPLES.execute_many(
+        conn,
         [
             {
                 "charger_id": charger_id,
@@ -302,8 +351,27 @@ async def samples_of(conn: AsyncConnection, transaction_pk: int) -> list[MeterSa
     ]
 
 
-async def _first(conn: AsyncConnection, query: Any, params: dict[str, Any]) -> Transaction | None:
-    row = (await conn.execute(query, params)).mappings().first()
+async def charging_states(conn: AsyncConnection, transaction_pk: int) -> list[StateChange]:
+    """The charging states the transaction's events reported, in the order they happened."""
+    rows = await conn.execute(
+        select(transaction_events.c.occurred_at, transaction_events.c.charging_state)
+        .where(
+            (transaction_events.c.transaction_pk == transaction_pk)
+            & transaction_events.c.charging_state.is_not(None)
+        )
+        .order_by(
+            transaction_events.c.occurred_at,
+            transaction_events.c.seq_no.asc().nulls_last(),
+            transaction_events.c.id,
+        )
+    )
+    return [StateChange(at=row.occurred_at, state=row.charging_state) for row in rows]
+
+
+async def _first(
+    conn: AsyncConnection, query: DirectStatement, params: dict[str, Any]
+) -> Transaction | None:
+    row = await query.first(conn, params)
     return None if row is None else _transaction(row)
 
 
@@ -336,7 +404,7 @@ def _event_values(facts: EventFacts) -> dict[str, Any]:
     }
 
 
-def _facts(row: RowMapping) -> EventFacts:
+def _facts(row: Mapping[Any, Any]) -> EventFacts:
     return EventFacts(
         kind=TransactionEventKind(row["event_type"]),
         occurred_at=row["occurred_at"],
@@ -366,7 +434,7 @@ def _facts(row: RowMapping) -> EventFacts:
     )
 
 
-def _transaction(row: RowMapping) -> Transaction:
+def _transaction(row: Mapping[Any, Any]) -> Transaction:
     return Transaction(
         id=row["id"],
         charger_id=row["charger_id"],
@@ -395,4 +463,5 @@ def _transaction(row: RowMapping) -> Transaction:
         last_seq_no=row["last_seq_no"],
         seq_gaps=row["seq_gaps"],
         superseded_at=row["superseded_at"],
+        tariff_id=row["tariff_id"],
     )

@@ -12,6 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from chargegrid.storage.direct import DirectStatement
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import webhook_deliveries, webhooks
 
@@ -102,9 +103,10 @@ async def delete_webhook(conn: AsyncConnection, webhook_id: int) -> bool:
     return bool(result.rowcount)
 
 
-# Built once: every status notification and transaction start or end asks.
-_ACTIVE_SUBSCRIPTIONS = select(webhooks.c.id, webhooks.c.event_types).where(
-    webhooks.c.active.is_(True)
+# Built once and run on the driver: every status notification and transaction start or
+# end asks.
+_ACTIVE_SUBSCRIPTIONS = DirectStatement(
+    select(webhooks.c.id, webhooks.c.event_types).where(webhooks.c.active.is_(True))
 )
 
 
@@ -114,8 +116,8 @@ async def subscribers(conn: AsyncConnection, event_type: str) -> list[int]:
     One query on a table of a handful of rows; the subscription lists are JSON, which the
     two engines query differently, so they are matched here.
     """
-    rows = await conn.execute(_ACTIVE_SUBSCRIPTIONS)
-    return [webhook_id for webhook_id, types in rows if event_type in types]
+    rows = await _ACTIVE_SUBSCRIPTIONS.rows(conn, {})
+    return [row["id"] for row in rows if event_type in row["event_types"]]
 
 
 async def add_deliveries(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:

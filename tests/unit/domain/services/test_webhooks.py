@@ -324,3 +324,22 @@ async def test_out_of_order_and_superseded_transactions_publish_each_event_once(
     superseded = (await events(db))[-1]["data"]
     assert superseded["stop_reason"] == transactions.SUPERSEDED
     assert superseded["stopped_at"] == "2026-05-04T10:30:00Z"
+
+
+async def test_a_stopping_node_records_its_chargers_gone_together(db: Database) -> None:
+    async with db.begin() as conn:
+        for charger_id in ("CP-A", "CP-B", "CP-C"):
+            await chargers.register(
+                conn, charger_id=charger_id, password=None, now=START, security_profile=0
+            )
+    await create(db, event_types=["charger.disconnected"])
+    async with db.begin() as conn:
+        await chargers.mark_all_disconnected(conn, [("CP-A", "1.6"), ("CP-B", "2.0.1")], NOW)
+    queued = await events(db)
+    assert [(e["type"], e["data"]["charger_id"], e["data"]["ocpp_version"]) for e in queued] == [
+        ("charger.disconnected", "CP-A", "1.6"),
+        ("charger.disconnected", "CP-B", "2.0.1"),
+    ]
+    async with db.connect() as conn:
+        gone = {c: (await chargers.get(conn, c)).disconnected_at for c in ("CP-A", "CP-B", "CP-C")}
+    assert gone == {"CP-A": NOW, "CP-B": NOW, "CP-C": None}

@@ -1,0 +1,211 @@
+"""Tariffs, their assignment to connectors, and the copies frozen onto transactions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from chargegrid.storage.repositories.pages import Page, fetch_page
+from chargegrid.storage.tables import tariff_assignments, tariffs, transaction_tariffs
+from chargegrid.storage.upsert import insert_if_absent
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTariff:
+    """A tariff as kept: ``document`` is its OCPI JSON."""
+
+    pk: int
+    tariff_id: str
+    document: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FrozenTariff:
+    """The tariff copied onto a transaction at its start, and the last cost sent about it."""
+
+    transaction_pk: int
+    tariff_id: str
+    document: str
+    time_zone: str
+    source: str
+    frozen_at: datetime
+    notified_cost: Decimal | None = None
+    notified_at: datetime | None = None
+
+
+async def insert_tariff(conn: AsyncConnection, values: dict[str, Any]) -> int:
+    result = await conn.execute(tariffs.insert().values(**values).returning(tariffs.c.id))
+    return int(result.scalar_one())
+
+
+async def update_tariff(conn: AsyncConnection, pk: int, **values: Any) -> None:
+    await conn.execute(update(tariffs).where(tariffs.c.id == pk).values(**values))
+
+
+async def delete_tariff(conn: AsyncConnection, pk: int) -> None:
+    await conn.execute(delete(tariffs).where(tariffs.c.id == pk))
+
+
+async def get_tariff(conn: AsyncConnection, tariff_id: str) -> StoredTariff | None:
+    row = (
+        (await conn.execute(select(tariffs).where(tariffs.c.tariff_id == tariff_id)))
+        .mappings()
+        .first()
+    )
+    return None if row is None else _tariff(row)
+
+
+async def tariffs_by_id(
+    conn: AsyncConnection, tariff_ids: Sequence[str]
+) -> dict[str, StoredTariff]:
+    rows = (
+        await conn.execute(select(tariffs).where(tariffs.c.tariff_id.in_(list(tariff_ids))))
+    ).mappings()
+    return {row["tariff_id"]: _tariff(row) for row in rows}
+
+
+async def tariffs_page(conn: AsyncConnection, *, limit: int, offset: int) -> Page[StoredTariff]:
+    rows, total = await fetch_page(
+        conn, select(tariffs), order_by=[tariffs.c.tariff_id], limit=limit, offset=offset
+    )
+    return Page([_tariff(row) for row in rows], total, limit, offset)
+
+
+async def assigned_tariffs(
+    conn: AsyncConnection, charger_id: str, evse_id: int, connector_id: int
+) -> list[StoredTariff]:
+    """The tariffs of one connector (or a charger's default), in order of preference."""
+    rows = (
+        await conn.execute(
+            select(tariffs)
+            .join(tariff_assignments, tariff_assignments.c.tariff_pk == tariffs.c.id)
+            .where(
+                (tariff_assignments.c.charger_id == charger_id)
+                & (tariff_assignments.c.evse_id == evse_id)
+                & (tariff_assignments.c.connector_id == connector_id)
+            )
+            .order_by(tariff_assignments.c.position)
+        )
+    ).mappings()
+    return [_tariff(row) for row in rows]
+
+
+async def set_assignment(
+    conn: AsyncConnection,
+    charger_id: str,
+    evse_id: int,
+    connector_id: int,
+    tariff_pks: Sequence[int],
+    now: datetime,
+) -> None:
+    """Replace the tariffs of one connector (or the charger's default)."""
+    await conn.execute(
+        delete(tariff_assignments).where(
+            (tariff_assignments.c.charger_id == charger_id)
+            & (tariff_assignments.c.evse_id == evse_id)
+            & (tariff_assignments.c.connector_id == connector_id)
+        )
+    )
+    if tariff_pks:
+        await conn.execute(
+            insert(tariff_assignments),
+            [
+                {
+                    "charger_id": charger_id,
+                    "evse_id": evse_id,
+                    "connector_id": connector_id,
+                    "position": position,
+                    "tariff_pk": pk,
+                    "updated_at": now,
+                }
+                for position, pk in enumerate(tariff_pks)
+            ],
+        )
+
+
+async def assignments_of(conn: AsyncConnection, tariff_pk: int) -> list[tuple[str, int, int]]:
+    """Where a tariff is assigned: (charger, EVSE, connector); EVSE 0 is a charger default."""
+    rows = await conn.execute(
+        select(
+            tariff_assignments.c.charger_id,
+            tariff_assignments.c.evse_id,
+            tariff_assignments.c.connector_id,
+        )
+        .where(tariff_assignments.c.tariff_pk == tariff_pk)
+        .order_by(
+            tariff_assignments.c.charger_id,
+            tariff_assignments.c.evse_id,
+            tariff_assignments.c.connector_id,
+        )
+    )
+    return [(row.charger_id, row.evse_id, row.connector_id) for row in rows]
+
+
+async def freeze(conn: AsyncConnection, values: dict[str, Any]) -> bool:
+    """Copy a tariff onto a transaction; False when one was frozen onto it before."""
+    return await insert_if_absent(conn, transaction_tariffs, values, key=["transaction_pk"])
+
+
+async def frozen(conn: AsyncConnection, transaction_pk: int) -> FrozenTariff | None:
+    row = (
+        (
+            await conn.execute(
+                select(transaction_tariffs).where(
+                    transaction_tariffs.c.transaction_pk == transaction_pk
+                )
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    return FrozenTariff(
+        transaction_pk=row["transaction_pk"],
+        tariff_id=row["tariff_id"],
+        document=row["document"],
+        time_zone=row["time_zone"],
+        source=row["source"],
+        frozen_at=row["frozen_at"],
+        notified_cost=row["notified_cost"],
+        notified_at=row["notified_at"],
+    )
+
+
+async def mark_notified(
+    conn: AsyncConnection,
+    transaction_pk: int,
+    *,
+    cost: Decimal,
+    previous: Decimal | None,
+    now: datetime,
+) -> bool:
+    """Record the cost sent to the charger, unless another sender changed it meanwhile."""
+    result = await conn.execute(
+        update(transaction_tariffs)
+        .where(
+            (transaction_tariffs.c.transaction_pk == transaction_pk)
+            & transaction_tariffs.c.notified_cost.is_not_distinct_from(previous)
+        )
+        .values(notified_cost=cost, notified_at=now)
+    )
+    return bool(result.rowcount)
+
+
+def _tariff(row: RowMapping) -> StoredTariff:
+    return StoredTariff(
+        pk=row["id"],
+        tariff_id=row["tariff_id"],
+        document=row["document"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )

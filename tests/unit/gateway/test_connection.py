@@ -1,0 +1,105 @@
+"""``ChargerConnection`` without a socket: CALLs in order, and what happens to a queue."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from chargegrid.gateway.connection import ChargerConnection, Reply
+from chargegrid.ocpp.protocol import (
+    ErrorReply,
+    IncomingCall,
+    IncomingError,
+    IncomingResult,
+    OcppProtocol,
+)
+from chargegrid.ocpp.versions import OcppVersion
+
+CLOSED = object()
+
+
+class QueueTransport:
+    """Frames to receive come from a queue; frames sent are kept."""
+
+    def __init__(self) -> None:
+        self.incoming: asyncio.Queue[object] = asyncio.Queue()
+        self.sent: list[str | bytes] = []
+
+    async def send(self, message: str | bytes) -> None:
+        self.sent.append(message)
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        self.incoming.put_nowait(CLOSED)
+
+    async def recv(self) -> str | bytes:
+        item = await self.incoming.get()
+        if item is CLOSED:
+            raise ConnectionError("closed")
+        assert isinstance(item, str)
+        return item
+
+
+class SlowSink:
+    """Handles each CALL in ``seconds``, answering with an empty payload."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.handled: list[str] = []
+        self.started = asyncio.Event()
+
+    async def handle_inbound(
+        self, connection: ChargerConnection, item: IncomingCall | ErrorReply, frame: str | bytes
+    ) -> Reply:
+        assert isinstance(item, IncomingCall)
+        self.started.set()
+        await asyncio.sleep(self.seconds)
+        self.handled.append(item.unique_id)
+        return Reply(json.dumps([3, item.unique_id, {}]).encode())
+
+    async def record_outbound(
+        self,
+        connection: ChargerConnection,
+        action: str,
+        unique_id: str,
+        payload: bytes,
+        answer: IncomingResult | IncomingError | None,
+        latency_s: float,
+    ) -> None:
+        return None
+
+
+def connection(transport: QueueTransport, sink: SlowSink) -> ChargerConnection:
+    return ChargerConnection(
+        transport,
+        charger_id="CP",
+        version=OcppVersion.V16,
+        protocol=OcppProtocol(OcppVersion.V16, max_frame_bytes=65_536),
+        sink=sink,
+        call_timeout=1.0,
+    )
+
+
+def heartbeats(transport: QueueTransport, count: int) -> None:
+    for n in range(count):
+        transport.incoming.put_nowait(json.dumps([2, f"hb-{n}", "Heartbeat", {}]))
+
+
+async def test_calls_queued_when_the_socket_closes_are_still_handled() -> None:
+    transport, sink = QueueTransport(), SlowSink(0.01)
+    heartbeats(transport, 5)
+    transport.incoming.put_nowait(CLOSED)
+    await asyncio.wait_for(connection(transport, sink).run(), 5)
+    assert sink.handled == [f"hb-{n}" for n in range(5)]
+    assert transport.sent == []  # nobody to answer: the stored replies wait for repeats
+
+
+async def test_a_stopping_node_handles_only_the_call_in_progress() -> None:
+    transport, sink = QueueTransport(), SlowSink(0.2)
+    charger = connection(transport, sink)
+    running = asyncio.create_task(charger.run())
+    heartbeats(transport, 5)
+    await sink.started.wait()
+    charger.stop_processing()
+    await transport.close()
+    await asyncio.wait_for(running, 5)
+    assert sink.handled == ["hb-0"]

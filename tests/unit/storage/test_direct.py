@@ -1,0 +1,170 @@
+"""``DirectStatement`` on both engines: the same rows as SQLAlchemy, in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, func, select, update
+
+from chargegrid.domain.model import Direction
+from chargegrid.storage.direct import DirectStatement
+from chargegrid.storage.engine import Database
+from chargegrid.storage.tables import chargers, message_log, transaction_events, transactions
+
+NOW = datetime(2026, 3, 1, 12, 0, 0, 123_456, tzinfo=UTC)
+KOLKATA = timezone(timedelta(hours=5, minutes=30))
+
+BY_CHARGER_ID = select(transactions).where(
+    (transactions.c.charger_id == bindparam("charger_id"))
+    & (transactions.c.transaction_id == bindparam("transaction_id"))
+)
+INSERT = DirectStatement(transactions.insert().returning(transactions.c.id))
+UPDATE = DirectStatement(update(transactions).where(transactions.c.id == bindparam("pk")))
+
+
+async def _charger(db: Database) -> None:
+    async with db.begin() as conn:
+        await conn.execute(chargers.insert(), {"id": "CP1", "created_at": NOW, "updated_at": NOW})
+
+
+def _transaction(**values: Any) -> dict[str, Any]:
+    return {
+        "charger_id": "CP1",
+        "transaction_id": "T1",
+        "status": "active",
+        "created_at": NOW,
+        "updated_at": NOW,
+        **values,
+    }
+
+
+async def test_rows_are_what_sqlalchemy_reads(db: Database) -> None:
+    await _charger(db)
+    async with db.begin() as conn:
+        [inserted] = await INSERT.rows(
+            conn,
+            _transaction(
+                meter_start_wh=1234.5,
+                offline=True,
+                started_at=datetime(2026, 3, 1, 17, 30, tzinfo=KOLKATA),
+                evse_id=2,
+            ),
+        )
+    params = {"charger_id": "CP1", "transaction_id": "T1"}
+    async with db.connect() as conn:
+        expected = dict((await conn.execute(BY_CHARGER_ID, params)).mappings().one())
+        found = await DirectStatement(BY_CHARGER_ID).first(conn, params)
+    assert found == expected
+    assert found is not None
+    assert found["id"] == inserted["id"]
+    assert found["offline"] is True  # SQLite's 1 comes back a bool
+    assert found["meter_start_wh"] == 1234.5
+    assert found["started_at"] == datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    assert found["started_at"].utcoffset() == timedelta(0)
+    assert found["status"] == "active"
+    assert found["stopped_at"] is None
+    assert found["offline"] == expected["offline"]
+    assert {type(v) for v in found.values()} == {type(v) for v in expected.values()}
+
+
+async def test_statements_share_the_transaction_and_its_rollback(db: Database) -> None:
+    await _charger(db)
+
+    async def abandoned() -> None:
+        async with db.begin() as conn:
+            await INSERT.rows(conn, _transaction())  # the first statement: it begins
+            assert await DirectStatement(BY_CHARGER_ID).first(
+                conn, {"charger_id": "CP1", "transaction_id": "T1"}
+            )
+            raise RuntimeError("abandon")
+
+    with pytest.raises(RuntimeError):
+        await abandoned()
+    async with db.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(transactions))).scalar() == 0
+    async with db.begin() as conn:
+        [row] = await INSERT.rows(conn, _transaction())
+        await UPDATE.execute(conn, {"pk": row["id"], "status": "completed", "energy_wh": 5.0})
+        # SQLAlchemy sees the uncommitted update in the same transaction.
+        seen = (await conn.execute(select(transactions.c.status, transactions.c.energy_wh))).one()
+        assert tuple(seen) == ("completed", 5.0)
+    async with db.connect() as conn:
+        stored = (await conn.execute(select(transactions.c.status))).scalar_one()
+    assert stored == "completed"
+
+
+async def test_update_sets_only_the_columns_given(db: Database) -> None:
+    await _charger(db)
+    async with db.begin() as conn:
+        [row] = await INSERT.rows(conn, _transaction(energy_wh=7.0, evse_id=1))
+        await UPDATE.execute(conn, {"pk": row["id"], "evse_id": 3})
+        await UPDATE.execute(conn, {"pk": row["id"], "status": "completed"})
+    async with db.connect() as conn:
+        found = await DirectStatement(BY_CHARGER_ID).first(
+            conn, {"charger_id": "CP1", "transaction_id": "T1"}
+        )
+    assert found is not None
+    assert (found["evse_id"], found["status"], found["energy_wh"]) == (3, "completed", 7.0)
+
+
+async def test_literals_limits_and_server_defaults(db: Database) -> None:
+    await _charger(db)
+    insert_message = DirectStatement(message_log.insert())
+    inbound = DirectStatement(
+        select(message_log.c.unique_id)
+        .where(
+            (message_log.c.charger_id == bindparam("charger_id"))
+            & (message_log.c.direction == Direction.INBOUND.value)
+        )
+        .order_by(message_log.c.id)
+        .limit(2)
+    )
+    rows = [
+        {
+            "charger_id": "CP1",
+            "direction": direction,
+            "unique_id": f"m{n}",
+            "payload": "{}",
+            "received_at": NOW,
+        }
+        for n, direction in enumerate(["in", "out", "in", "in"])
+    ]
+    async with db.begin() as conn:
+        for row in rows:
+            await insert_message.execute(conn, row)
+        found = await inbound.rows(conn, {"charger_id": "CP1"})
+        assert found == [{"unique_id": "m0"}, {"unique_id": "m2"}]
+        [transaction] = await INSERT.rows(conn, _transaction())
+        events = DirectStatement(transaction_events.insert())
+        await events.execute_many(
+            conn,
+            [
+                {
+                    "transaction_pk": transaction["id"],
+                    "event_type": "Updated",
+                    "occurred_at": NOW,
+                    "received_at": NOW,
+                }
+                for _ in range(3)
+            ],
+        )
+        decisive = DirectStatement(
+            select(transaction_events.c.decisive, transaction_events.c.offline)
+        )
+        # Omitted columns took their server defaults.
+        assert await decisive.rows(conn, {}) == [{"decisive": True, "offline": False}] * 3
+
+
+async def test_python_side_defaults_are_refused(db: Database) -> None:
+    table = Table(
+        "with_default",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("kind", String(8), default="plain"),
+    )
+    statement = DirectStatement(table.insert())
+    async with db.connect() as conn:
+        with pytest.raises(ValueError, match="kind"):
+            await statement.execute(conn, {"id": 1})
