@@ -33,7 +33,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import event, select
 
-from benchmarks.dashboard_seed import Seeded, charger_id, seed, seeded, token_id
+from benchmarks.dashboard_seed import TARIFF_ID, Seeded, charger_id, seed, seeded, token_id
 from chargegrid.api.app import create_app
 from chargegrid.bus.commands import LocalCommandBus
 from chargegrid.config import Settings
@@ -90,6 +90,8 @@ def pages(found: Seeded, now: datetime) -> list[str]:
         "/id-tokens",
         "/id-tokens?q=0042",
         "/id-tokens?status=Blocked&sort=expires",
+        "/tariffs",
+        f"/tariffs/{TARIFF_ID}",
         "/users",
         "/webhooks",
         "/webhooks/1",

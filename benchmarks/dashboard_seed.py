@@ -2,8 +2,10 @@
 
 Chargers at 100 locations with two connectors each; transactions spread over the last
 year, newest last, the latest ones still active; id tokens in 50 groups; users; five
-webhooks with a delivery history. One completed and one active transaction get meter
-samples, events and commands (the transaction page is timed on them).
+webhooks with a delivery history; a tariff, assigned to every charger, and a CDR for
+each transaction that ended in the last 31 days (what the overview's revenue reads).
+One completed and one active transaction get meter samples, events and commands (the
+transaction page is timed on them).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import String, Table, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain import user_passwords
@@ -24,6 +26,7 @@ from chargegrid.domain.model import ENERGY_IMPORT
 from chargegrid.storage import tables
 from chargegrid.storage.engine import Database
 from chargegrid.storage.repositories.meter_series import POWER_IMPORT
+from chargegrid.tariffs import parse_tariff, tariff_json
 
 BATCH = 5_000
 TOKENS = 10_000
@@ -33,6 +36,7 @@ WEBHOOKS = 5
 DELIVERIES_PER_WEBHOOK = 20_000  # with a million transactions; fewer with fewer
 SAMPLES = 120  # readings of each measurand on the two sampled transactions
 YEAR = timedelta(days=365)
+TARIFF_ID = "BENCH-STANDARD"
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +252,78 @@ async def _sampled(conn: AsyncConnection, status: str, now: datetime) -> int:
     return int(pk)
 
 
+def _tariff(now: datetime) -> dict[str, Any]:
+    tariff = parse_tariff(
+        {
+            "country_code": "ZZ",
+            "party_id": "CGR",
+            "id": TARIFF_ID,
+            "currency": "EUR",
+            "elements": [
+                {"price_components": [{"type": "ENERGY", "price": 0.3, "vat": 21, "step_size": 1}]}
+            ],
+            "last_updated": now.isoformat(),
+        }
+    )
+    return {
+        "tariff_id": TARIFF_ID,
+        "country_code": "ZZ",
+        "party_id": "CGR",
+        "currency": "EUR",
+        "document": tariff_json(tariff).decode(),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _assignments(chargers: int, tariff_pk: int, now: datetime) -> Iterator[dict[str, Any]]:
+    for n in range(chargers):
+        yield {
+            "charger_id": charger_id(n),
+            "evse_id": 0,
+            "connector_id": 0,
+            "position": 0,
+            "tariff_pk": tariff_pk,
+            "updated_at": now,
+        }
+
+
+async def _cdrs(conn: AsyncConnection, now: datetime, *, except_pk: int) -> None:
+    """A CDR at 0.30 EUR/kWh (+21% VAT) for each transaction that ended in the last 31
+    days, written by the database itself; the transaction page's own is left out (its
+    document would have to be a whole CDR)."""
+    t = tables.transactions
+    kwh = t.c.energy_wh / 1000
+    columns = {
+        "cdr_id": cast(t.c.id, String),
+        "transaction_pk": t.c.id,
+        "issue": literal(1),
+        "credit": literal(False),
+        "charger_id": t.c.charger_id,
+        "evse_id": t.c.evse_id,
+        "connector_id": t.c.connector_id,
+        "session_id": cast(t.c.id, String),
+        "id_token": t.c.id_token,
+        "start_date_time": t.c.started_at,
+        "end_date_time": t.c.stopped_at,
+        "currency": literal("EUR"),
+        "total_cost_excl_vat": kwh * 0.3,
+        "total_cost_incl_vat": kwh * 0.363,
+        "total_energy": kwh,
+        "total_time": literal(1),
+        "total_parking_time": literal(0),
+        "tariff_id": literal(TARIFF_ID),
+        "document": literal("{}"),
+        "created_at": t.c.stopped_at,
+    }
+    chosen = select(*columns.values()).where(
+        (t.c.status == "completed")
+        & (t.c.stopped_at >= now - timedelta(days=31))
+        & (t.c.id != except_pk)
+    )
+    await conn.execute(tables.cdrs.insert().from_select(list(columns), chosen))
+
+
 async def seeded(db: Database) -> Seeded | None:
     """What an earlier run seeded in this database, if it did."""
     async with db.connect() as conn:
@@ -283,6 +359,10 @@ async def seed(
         await _insert(conn, tables.webhooks, _webhooks(now))
         per_webhook = max(100, DELIVERIES_PER_WEBHOOK * transactions // 1_000_000)
         await _insert(conn, tables.webhook_deliveries, _deliveries(per_webhook, now))
+        await _insert(conn, tables.tariffs, iter([_tariff(now)]))
+        tariff_pk = await conn.scalar(select(tables.tariffs.c.id))
+        assert tariff_pk is not None
+        await _insert(conn, tables.tariff_assignments, _assignments(chargers, tariff_pk, now))
     log(f"seeded chargers, tokens, users and webhooks in {time.perf_counter() - started:.1f} s")
     rows = _transactions(transactions, chargers, active, now)
     done = 0
@@ -295,4 +375,6 @@ async def seed(
     async with db.begin() as conn:
         completed_pk = await _sampled(conn, "completed", now)
         active_pk = await _sampled(conn, "active", now)
+        await _cdrs(conn, now, except_pk=completed_pk)
+    log(f"seeded CDRs ({time.perf_counter() - started:.0f} s)")
     return Seeded(chargers, transactions, completed_pk, active_pk, time.perf_counter() - started)

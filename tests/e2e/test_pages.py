@@ -3,12 +3,14 @@ and with a keyboard."""
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import Any
 
 from playwright.async_api import Browser, expect
 
 from chargegrid.dashboard.meter_chart import register_wh
-from chargegrid.dashboard.templating import kwh
+from chargegrid.dashboard.templating import kwh, money
 from chargegrid.simulator import Fleet
 from chargegrid.storage.engine import Database
 from chargegrid.storage.repositories import meter_series
@@ -58,11 +60,48 @@ async def the_finished_transaction(server: ServerProcess) -> dict[str, Any]:
     return transaction
 
 
+# 0.30 EUR/kWh and 1 EUR per session, both with 21% VAT.
+TARIFF: dict[str, Any] = {
+    "id": "E2E-STANDARD",
+    "currency": "EUR",
+    "tariff_alt_text": [{"language": "en", "text": "0.30 EUR/kWh + 1 EUR per session"}],
+    "elements": [
+        {
+            "price_components": [
+                {"type": "ENERGY", "price": 0.30, "vat": 21.0, "step_size": 1},
+                {"type": "FLAT", "price": 1.00, "vat": 21.0, "step_size": 1},
+            ]
+        }
+    ],
+}
+
+
+async def priced_chargers(server: ServerProcess) -> None:
+    """The charger's sessions priced with TARIFF (its default for every connector)."""
+    async with server.api() as api:
+        if (await api.get(f"/tariffs/{TARIFF['id']}")).status_code == 404:
+            assert (await api.post("/tariffs", json=TARIFF)).status_code == 201
+        assigned = await api.put(
+            f"/chargers/{CHARGER}/tariffs", json={"tariff_ids": [TARIFF["id"]]}
+        )
+        assert assigned.status_code == 200, assigned.text
+
+
+async def the_cdr(server: ServerProcess, transaction_pk: int) -> dict[str, Any]:
+    async with server.api() as api:
+        detail = (await api.get(f"/transactions/{transaction_pk}")).json()
+        cdr = (await api.get(f"/cdrs/{detail['cost']['cdr_id']}")).json()
+    assert isinstance(cdr, dict)
+    return cdr
+
+
 async def test_an_operator_opens_a_finished_transaction_and_sees_its_energy(
     browser: Browser, server: ServerProcess, fleet: Fleet
 ) -> None:
+    await priced_chargers(server)
     await finished_session(fleet)
     transaction = await the_finished_transaction(server)
+    cdr = await the_cdr(server, transaction["id"])
     assert fleet.charger(CHARGER).plug_in(1, id_token=TOKEN, duration=120)  # one more, running
     page = await signed_in_page(browser, server, "operator")
     await page.get_by_role("link", name="Transactions", exact=True).click()
@@ -96,9 +135,52 @@ async def test_an_operator_opens_a_finished_transaction_and_sees_its_energy(
     assert readings >= 2
     assert int(drawn["points"]) == readings
     await expect(page.locator("#power-chart canvas")).to_be_visible()
-    await expect(page.locator("#tx-cost")).to_contain_text("No tariff applied")
+    cost = page.locator("#tx-cost")
+    await expect(cost).to_contain_text("Final")
+    await expect(cost).to_contain_text("E2E-STANDARD")
+    await expect(cost.locator('[data-fact="cost"] strong')).to_have_text(
+        money(Decimal(str(cdr["total_cost"]["incl_vat"])), "EUR")
+    )
+    await expect(cost).to_contain_text(cdr["id"])
+    # What the CDR says: the energy the charger metered at 0.30, and the 1.00 flat fee.
+    energy_kwh = Decimal(str(transaction["energy_wh"])) / 1000
+    expected = (energy_kwh * Decimal("0.30") + 1) * Decimal("1.21")
+    assert abs(Decimal(str(cdr["total_cost"]["incl_vat"])) - expected) < Decimal("0.001")
     await expect(page.locator(".timeline [data-event='Started']")).to_be_visible()
     await screenshot(page, "transaction")
+
+
+async def test_an_operator_adds_a_tariff_and_previews_a_session(
+    browser: Browser, server: ServerProcess, fleet: Fleet
+) -> None:
+    page = await signed_in_page(browser, server, "operator")
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name="Tariffs").click()
+    await expect(page.get_by_text("No tariffs yet")).to_be_visible()
+    document = page.get_by_label("New tariff as OCPI 2.2.1 JSON")
+    await document.fill("{not json")
+    await page.get_by_role("button", name="Add tariff").click()
+    await expect(page.locator("#tariff-document-error")).to_contain_text("not valid JSON")
+    await page.get_by_label("New tariff as OCPI 2.2.1 JSON").fill(json.dumps(TARIFF, indent=2))
+    await page.get_by_role("button", name="Add tariff").click()
+    await expect(page.get_by_role("heading", name="Tariff E2E-STANDARD", level=1)).to_be_visible()
+    await expect(page.locator("#notice")).to_contain_text("was added")
+
+    # The preview follows the form: 2 h at 11 kWh by default, then 1 h at 7.4 kW.
+    incl = page.locator('[data-preview="incl"]')
+    await expect(incl).to_have_text(money((22 * Decimal("0.30") + 1) * Decimal("1.21"), "EUR"))
+    await page.get_by_label("Charging hours").fill("1")
+    await page.get_by_label("Power (kW)").fill("7.4")
+    await page.get_by_role("button", name="Price it").click()
+    await expect(incl).to_have_text(
+        money((Decimal("7.4") * Decimal("0.30") + 1) * Decimal("1.21"), "EUR")
+    )
+    await screenshot(page, "tariff")
+
+    await priced_chargers(server)
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name="Tariffs").click()
+    row = page.locator('[data-tariff="E2E-STANDARD"]')
+    await expect(row.locator("td.num").last).to_have_text("1")  # the charger's default
+    await screenshot(page, "tariffs")
 
 
 async def test_an_admin_adds_a_token_a_user_and_a_webhook(

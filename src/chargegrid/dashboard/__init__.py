@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from chargegrid.api.sign_in_limits import FailedSignIns
 from chargegrid.dashboard.access import Dashboard, signed_in
-from chargegrid.dashboard.energy import EnergyHistory
+from chargegrid.dashboard.daily import DailyHistory
 from chargegrid.dashboard.routes import (
     charger,
     chargers,
@@ -22,6 +22,7 @@ from chargegrid.dashboard.routes import (
     id_tokens,
     login,
     overview,
+    tariffs,
     transaction,
     transactions,
     users,
@@ -30,6 +31,7 @@ from chargegrid.dashboard.routes import (
 from chargegrid.dashboard.sessions import SessionCookies
 from chargegrid.dashboard.streams import Streams
 from chargegrid.platform import Platform
+from chargegrid.storage.repositories import network
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -41,7 +43,8 @@ def install(app: FastAPI, platform: Platform, failed_sign_ins: FailedSignIns) ->
         sessions=SessionCookies(ttl_s=platform.settings.dashboard_session_ttl),
         streams=Streams(),
         failed_sign_ins=failed_sign_ins,
-        energy=EnergyHistory(),
+        energy=DailyHistory(network.energy_by_day),
+        revenue=DailyHistory(network.revenue_by_day),
     )
     app.include_router(login.router)
     for module in (
@@ -52,6 +55,7 @@ def install(app: FastAPI, platform: Platform, failed_sign_ins: FailedSignIns) ->
         transactions,
         transaction,
         id_tokens,
+        tariffs,
         users,
         webhooks,
     ):

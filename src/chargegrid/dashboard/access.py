@@ -14,11 +14,12 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from chargegrid.api.sign_in_limits import FailedSignIns
-from chargegrid.dashboard.energy import EnergyHistory
+from chargegrid.dashboard.daily import DailyHistory
 from chargegrid.dashboard.sessions import COOKIE, Session, SessionCookies, same_token
 from chargegrid.dashboard.streams import Streams
 from chargegrid.domain.services.access import Role
 from chargegrid.platform import Platform
+from chargegrid.storage.repositories.network import Revenue
 
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
@@ -35,7 +36,8 @@ class Dashboard:
     sessions: SessionCookies
     streams: Streams
     failed_sign_ins: FailedSignIns
-    energy: EnergyHistory
+    energy: DailyHistory[float]  # Wh of the transactions that ended each day
+    revenue: DailyHistory[Revenue]  # of the CDRs issued each day
 
 
 def dashboard_of(request: Request) -> Dashboard:

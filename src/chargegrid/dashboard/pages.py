@@ -34,6 +34,7 @@ NAV = (
     ("/chargers", "Chargers", Role.VIEWER),
     ("/transactions", "Transactions", Role.VIEWER),
     ("/id-tokens", "Id tokens", Role.VIEWER),
+    ("/tariffs", "Tariffs", Role.VIEWER),
     ("/webhooks", "Webhooks", Role.VIEWER),
     ("/users", "Users", Role.ADMIN),
 )

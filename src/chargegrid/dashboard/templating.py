@@ -6,8 +6,10 @@ import json
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import msgspec
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
@@ -111,13 +113,21 @@ def kwh(wh: float | None) -> str:
     return f"{value:,.1f} kWh" if abs(value) >= 100 else f"{value:,.2f} kWh"
 
 
+def money(amount: Decimal | int | None, currency: str | None = None) -> str:
+    """An amount with two decimals (rounded half up, as on a receipt) and its currency."""
+    if amount is None:
+        return "—"
+    rounded = Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{rounded:,.2f} {currency}" if currency else f"{rounded:,.2f}"
+
+
 def pretty_json(text: str | None) -> str:
     """A JSON document indented for reading (as given when it is not JSON)."""
     if not text:
         return ""
-    try:
-        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except ValueError:
+    try:  # formatted as text: numbers keep every digit
+        return msgspec.json.format(text, indent=2)
+    except msgspec.DecodeError:
         return text
 
 
@@ -145,6 +155,7 @@ def environment() -> Environment:
         tone=tone,
         timestamp=timestamp,
         kwh=kwh,
+        money=money,
         pretty_json=pretty_json,
         json_script=json_script,
         options=options,

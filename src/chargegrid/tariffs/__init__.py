@@ -36,6 +36,7 @@ from chargegrid.tariffs.model import (
     tariff_json,
 )
 from chargegrid.tariffs.pricing import load_time_zone, price_session
+from chargegrid.tariffs.sample import SampleSession
 
 __all__ = [
     "CdrDimension",
@@ -51,6 +52,7 @@ __all__ = [
     "PriceComponent",
     "PricedSession",
     "ReservationRestrictionType",
+    "SampleSession",
     "SessionTimeline",
     "Tariff",
     "TariffDimensionType",

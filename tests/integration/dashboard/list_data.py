@@ -1,5 +1,6 @@
 """Rows for the list pages beyond the chargers' (``inprocess.seed``): id tokens, users,
-webhooks and their deliveries, and a transaction with samples, events and commands."""
+webhooks and their deliveries, tariffs and their connectors, and a transaction with
+samples, events and commands."""
 
 from __future__ import annotations
 
@@ -13,6 +14,30 @@ from chargegrid.domain.model import ENERGY_IMPORT
 from chargegrid.storage import tables
 from chargegrid.storage.engine import Database
 from chargegrid.storage.repositories.meter_series import POWER_IMPORT
+from chargegrid.tariffs import parse_tariff, tariff_json
+
+
+def tariff_document(n: int) -> str:
+    """A tariff with a time-restricted and a default element."""
+    tariff = parse_tariff(
+        {
+            "country_code": "ZZ",
+            "party_id": "CGR",
+            "id": f"TARIFF-{n:04d}",
+            "currency": "EUR",
+            "tariff_alt_text": [{"language": "en", "text": f"Tariff number {n}"}],
+            "elements": [
+                {
+                    "price_components": [
+                        {"type": "ENERGY", "price": 0.4, "vat": 21, "step_size": 1}
+                    ],
+                    "restrictions": {"start_time": "07:00", "end_time": "20:00"},
+                },
+                {"price_components": [{"type": "ENERGY", "price": 0.3, "vat": 21, "step_size": 1}]},
+            ],
+        }
+    )
+    return tariff_json(tariff).decode()
 
 
 async def seed_lists(db: Database, rows: int, *, now: datetime) -> tuple[int, int]:
@@ -62,6 +87,47 @@ async def seed_lists(db: Database, rows: int, *, now: datetime) -> tuple[int, in
                     "updated_at": now,
                 }
                 for n in range(rows)
+            ],
+        )
+        await conn.execute(
+            tables.tariffs.insert(),
+            [
+                {
+                    "tariff_id": f"TARIFF-{n:04d}",
+                    "country_code": "ZZ",
+                    "party_id": "CGR",
+                    "currency": "EUR",
+                    "document": tariff_document(n),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for n in range(rows)
+            ],
+        )
+        tariff_pks = list(await conn.scalars(select(tables.tariffs.c.id)))
+        await conn.execute(  # every tariff on a connector of CP-0000; the first on all
+            tables.tariff_assignments.insert(),
+            [
+                {
+                    "charger_id": "CP-0000",
+                    "evse_id": 1,
+                    "connector_id": 1,
+                    "position": position,
+                    "tariff_pk": tariff_pk,
+                    "updated_at": now,
+                }
+                for position, tariff_pk in enumerate(tariff_pks)
+            ]
+            + [
+                {
+                    "charger_id": "CP-0000",
+                    "evse_id": evse,
+                    "connector_id": 1,
+                    "position": 0,
+                    "tariff_pk": tariff_pks[0],
+                    "updated_at": now,
+                }
+                for evse in range(2, rows + 2)
             ],
         )
         webhook_ids = list(await conn.scalars(select(tables.webhooks.c.id)))

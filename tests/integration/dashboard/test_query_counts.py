@@ -59,7 +59,7 @@ async def test_pages_cost_the_same_with_30_or_150_chargers(db: Database) -> None
 
 
 def list_pages(transaction_pk: int, webhook_id: int, day: str) -> list[str]:
-    """The pages of transactions, id tokens, users and webhooks, with their filters."""
+    """The pages of transactions, id tokens, tariffs, users and webhooks, with filters."""
     return [
         "/transactions",
         "/transactions?status=active&sort=energy&dir=asc",
@@ -71,6 +71,10 @@ def list_pages(transaction_pk: int, webhook_id: int, day: str) -> list[str]:
         "/id-tokens",
         "/id-tokens?q=T-&status=Blocked&group=G1&sort=expires&dir=desc",
         "/id-tokens/edit?token=T-0001",
+        "/tariffs",
+        "/tariffs?page=2&per=25",
+        "/tariffs/TARIFF-0000",
+        "/tariffs/TARIFF-0000?start=09:00&hours=1.5&power=50&parking=0&zone=Europe/Paris",
         "/users",
         "/users?page=2&per=25",
         "/webhooks",
@@ -103,4 +107,4 @@ async def test_list_pages_cost_the_same_with_few_or_many_rows(db: Database) -> N
     await empty(db)
     large = await statements_per_list(db, chargers=60, rows=240)
     assert large == small
-    assert all(count <= 8 for count in small.values()), small
+    assert all(count <= 10 for count in small.values()), [c for c in small.items() if c[1] > 10]

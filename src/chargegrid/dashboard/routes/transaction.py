@@ -73,7 +73,7 @@ async def transaction_page(
         touched = await command_repo.list_page(
             conn, limit=COMMANDS, offset=0, transaction_pk=transaction_pk
         )
-        cost = await transaction_cost(conn, transaction, energy_wh=energy_wh, now=now)
+        cost = await transaction_cost(conn, transaction, now=now)
     live_url = None
     if transaction.status is TransactionStatus.ACTIVE:
         known = {"after": meter.last_id, "base": meter.base_wh, "last": meter.last_wh}
@@ -135,7 +135,7 @@ async def transaction_stream(
             and transaction.energy_wh is not None
             else so_far
         )
-        cost = await transaction_cost(conn, transaction, energy_wh=energy_wh, now=now)
+        cost = await transaction_cost(conn, transaction, now=now)
         changed = changes.of(live_parts(transaction, energy_wh, cost, now))
         return {live.UPDATE: "\n".join(part for part in (changed, appended) if part)}
 

@@ -39,6 +39,7 @@ __all__ = [
     "Pricing",
     "SessionCost",
     "cost_of",
+    "current_cdr",
     "display_amount",
     "note_sent",
     "pricing_of",
@@ -138,7 +139,7 @@ async def cost_of(
     conn: AsyncConnection, transaction: Transaction, now: datetime
 ) -> SessionCost | None:
     """The transaction's cost: its CDR's, or priced now; None without CDR and tariff."""
-    current = _current(await cdr_repo.of_transaction(conn, transaction.id))
+    current = current_cdr(await cdr_repo.of_transaction(conn, transaction.id))
     if current is not None:
         return SessionCost(
             currency=current.currency,
@@ -170,7 +171,7 @@ async def cost_of(
     )
 
 
-def _current(records: list[CdrRecord]) -> CdrRecord | None:
+def current_cdr(records: list[CdrRecord]) -> CdrRecord | None:
     """The CDR in force: the last one that is neither a credit nor credited."""
     credited = {r.credit_reference_id for r in records if r.credit}
     valid = [r for r in records if not r.credit and r.cdr_id not in credited]

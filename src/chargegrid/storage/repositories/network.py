@@ -1,4 +1,5 @@
-"""The network at a glance: counts, energy per day, locations on a map, recent alerts.
+"""The network at a glance: counts, energy and revenue per day, locations on a map, recent
+alerts.
 
 Read queries of the operator dashboard's overview; each is one statement whatever the
 size of the network (no query per charger).
@@ -10,15 +11,26 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.model import RegistrationStatus, TransactionStatus
-from chargegrid.storage.tables import chargers, connectors, locations, security_events, transactions
+from chargegrid.storage.tables import (
+    cdrs,
+    chargers,
+    connectors,
+    locations,
+    security_events,
+    transactions,
+)
 
 FAULTED = "Faulted"
+
+CENT_HUNDREDTH = Decimal("0.0001")  # money is kept to 4 decimals (SQLite sums in floats)
+Revenue = dict[str, Decimal]  # a day's net revenue excluding VAT, by currency
 
 
 def online() -> Any:
@@ -107,6 +119,32 @@ async def energy_by_day(conn: AsyncConnection, day_starts: Sequence[datetime]) -
         )
     ).one()
     return [float(value) for value in row]
+
+
+async def revenue_by_day(conn: AsyncConnection, day_starts: Sequence[datetime]) -> list[Revenue]:
+    """Net revenue excluding VAT of the CDRs issued each day, by currency.
+
+    A credit CDR carries the negated total of the CDR it cancels, so a day's figure is
+    what was billed that day less what was credited. ``day_starts`` as ``energy_by_day``.
+    """
+    days: list[Revenue] = [{} for _ in day_starts[1:]]
+    if not days:
+        return days
+    issued = cdrs.c.created_at
+    sums = [
+        func.sum(case(((issued >= start) & (issued < end), cdrs.c.total_cost_excl_vat)))
+        for start, end in itertools.pairwise(day_starts)
+    ]
+    rows = await conn.execute(
+        select(cdrs.c.currency, *sums)
+        .where((issued >= day_starts[0]) & (issued < day_starts[-1]))
+        .group_by(cdrs.c.currency)
+    )
+    for currency, *amounts in rows:
+        for day, amount in zip(days, amounts, strict=True):
+            if amount is not None:
+                day[currency] = Decimal(str(amount)).quantize(CENT_HUNDREDTH)
+    return days
 
 
 @dataclass(frozen=True, slots=True)

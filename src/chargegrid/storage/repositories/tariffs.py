@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -132,7 +132,21 @@ async def set_assignment(
         )
 
 
-async def assignments_of(conn: AsyncConnection, tariff_pk: int) -> list[tuple[str, int, int]]:
+async def assignment_counts(conn: AsyncConnection, tariff_ids: Sequence[str]) -> dict[str, int]:
+    """How many connectors (and charger defaults) each tariff is assigned to (one query,
+    also for none)."""
+    rows = await conn.execute(
+        select(tariffs.c.tariff_id, func.count())
+        .join(tariff_assignments, tariff_assignments.c.tariff_pk == tariffs.c.id)
+        .where(tariffs.c.tariff_id.in_(list(tariff_ids)))
+        .group_by(tariffs.c.tariff_id)
+    )
+    return {tariff_id: count for tariff_id, count in rows}
+
+
+async def assignments_of(
+    conn: AsyncConnection, tariff_pk: int, *, limit: int | None = None
+) -> list[tuple[str, int, int]]:
     """Where a tariff is assigned: (charger, EVSE, connector); EVSE 0 is a charger default."""
     rows = await conn.execute(
         select(
@@ -146,6 +160,7 @@ async def assignments_of(conn: AsyncConnection, tariff_pk: int) -> list[tuple[st
             tariff_assignments.c.evse_id,
             tariff_assignments.c.connector_id,
         )
+        .limit(limit)
     )
     return [(row.charger_id, row.evse_id, row.connector_id) for row in rows]
 
