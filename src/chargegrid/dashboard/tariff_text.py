@@ -52,8 +52,10 @@ def conditions(restrictions: TariffRestrictions | None) -> tuple[str, ...]:
     found: list[str] = []
     if r.start_time or r.end_time:
         found.append(f"from {r.start_time or '00:00'} to {r.end_time or '24:00'} local time")
-    if r.start_date or r.end_date:
-        found.append(f"on days from {r.start_date or 'any'} until before {r.end_date or 'any'}")
+    dates = [f"from {r.start_date}"] if r.start_date else []
+    dates += [f"until before {r.end_date}"] if r.end_date else []
+    if dates:
+        found.append("on days " + " ".join(dates))
     if r.day_of_week:
         found.append("on " + ", ".join(day.value.capitalize() for day in r.day_of_week))
     for low, high, unit, what in (
