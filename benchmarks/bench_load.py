@@ -16,7 +16,8 @@ load generator (``chargegrid.simulator.load``, in this process):
   ceiling on this machine.
 
 Each ramps to N connected chargers (BootNotification, a transaction per connector),
-then steps the target rate up; a step is held when its p99 is at most 50 ms, with no
+then steps the target rate up; a step is held when its p99 is at most 50 ms (--p99-limit;
+500 with --quick, which only proves the benchmark works on a busy machine), with no
 error and at least 95% of the target rate achieved. Capacity is the highest rate held
 before the first step that is not. chargegrid then runs the sustained test: ``--rate``
 for ``--duration`` seconds, which gives the headline figures. The null responder runs
@@ -64,6 +65,7 @@ from chargegrid.storage.engine import Database
 from chargegrid.storage.migrate import upgrade
 
 P99_LIMIT_MS = 50.0
+QUICK_P99_LIMIT_MS = 500.0  # the quick run checks the benchmark works, not the figures
 RATE_SHORTFALL = 0.95
 PASSWORD = "bench-load-password-0123"
 RESULTS = Path(__file__).with_name("results") / "latest.json"
@@ -254,6 +256,7 @@ class Options:
     admin_url: str
     output: Path | None
     quick: bool
+    p99_limit_ms: float
 
 
 def postgres_cpu(before: dict[int, float], pids_after: Sequence[int]) -> float:
@@ -281,8 +284,10 @@ async def measure(
     warmup: float,
     seconds: float,
     database: ThrowawayDatabase | None,
+    p99_limit_ms: float,
 ) -> dict[str, Any]:
-    """One measured window at ``rate`` after ``warmup`` seconds at it."""
+    """One measured window at ``rate`` after ``warmup`` seconds at it; held when its p99
+    is at most ``p99_limit_ms``, without errors, at the rate asked."""
     pg_pids = await asyncio.to_thread(database.backend_pids) if database else []
     await gen.run(rate, warmup, Window())
     window = Window()
@@ -331,8 +336,8 @@ async def measure(
     problems = []
     if window.error_count:
         problems.append(f"{window.error_count} errors")
-    if result["p99_ms"] > P99_LIMIT_MS:
-        problems.append(f"p99 {result['p99_ms']:.0f} ms > {P99_LIMIT_MS:.0f} ms")
+    if result["p99_ms"] > p99_limit_ms:
+        problems.append(f"p99 {result['p99_ms']:.0f} ms > {p99_limit_ms:.0f} ms")
     if calls / seconds < RATE_SHORTFALL * rate:
         problems.append(f"achieved {calls / seconds:.0f}/s < {RATE_SHORTFALL:.0%} of target")
     result["held"] = not problems
@@ -430,6 +435,7 @@ async def run_target(
                     warmup=options.step_warmup,
                     seconds=options.step_seconds,
                     database=database,
+                    p99_limit_ms=options.p99_limit_ms,
                 )
             )
             if not steps[-1]["held"]:
@@ -446,6 +452,7 @@ async def run_target(
                 warmup=options.warmup,
                 seconds=options.duration,
                 database=database,
+                p99_limit_ms=options.p99_limit_ms,
             )
         result["connected_at_end"] = gen.connected
         result["disconnects"] = gen.disconnects
@@ -571,7 +578,7 @@ def summarize(
             "mix": "70% MeterValues (4 sampled values, in a transaction), 10% Heartbeat, "
             "10% StatusNotification, 10% StopTransaction + Authorize + StartTransaction",
             "arrivals": "Poisson, one CALL outstanding per charger",
-            "p99_limit_ms": P99_LIMIT_MS,
+            "p99_limit_ms": options.p99_limit_ms,
             "registration": "rows inserted directly, one shared PBKDF2 hash, profile 1",
             "cpu_count": os.cpu_count(),
         },
@@ -685,6 +692,12 @@ def _options(argv: Sequence[str] | None) -> Options:
         default=os.environ.get("CHARGEGRID_TEST_POSTGRESQL_URL") or DEFAULT_ADMIN_URL,
         help="PostgreSQL maintenance database URL (a throwaway database is created there)",
     )
+    parser.add_argument(
+        "--p99-limit",
+        type=float,
+        help=f"a rate is held when its p99 is at most this, in ms ({P99_LIMIT_MS:.0f}; "
+        f"--quick: {QUICK_P99_LIMIT_MS:.0f}, for a machine busy with other tests)",
+    )
     parser.add_argument("--output", type=Path, help="JSON file to write")
     args = parser.parse_args(argv)
     quick = bool(args.quick)
@@ -705,6 +718,7 @@ def _options(argv: Sequence[str] | None) -> Options:
         admin_url=args.admin_url,
         output=args.output if args.output or quick else RESULTS,
         quick=quick,
+        p99_limit_ms=args.p99_limit or (QUICK_P99_LIMIT_MS if quick else P99_LIMIT_MS),
     )
 
 

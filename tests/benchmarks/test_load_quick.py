@@ -79,7 +79,10 @@ def test_chargegrid_holds_a_low_rate_without_errors(quick: dict[str, Any]) -> No
     assert quick["sustained_held"] is True
     assert quick["calls_per_s"] >= 0.9 * quick["target_calls_per_s"]
     assert 0 < quick["p50_ms"] <= quick["p99_ms"] <= quick["p999_ms"] <= quick["max_ms"]
-    assert quick["p99_ms"] <= 50
+    # The quick run proves the benchmark works on a machine busy with other tests; its
+    # limit is lenient (the full run's is 50 ms).
+    assert quick["settings"]["p99_limit_ms"] == 500
+    assert quick["p99_ms"] <= quick["settings"]["p99_limit_ms"]
 
 
 @pytest.mark.postgresql

@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright
@@ -146,3 +147,30 @@ async def screenshot(page: Page, name: str) -> None:
     """Keep a picture of the page for the README."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+# 0.30 EUR/kWh and 1 EUR per session, both with 21% VAT.
+TARIFF: dict[str, Any] = {
+    "id": "E2E-STANDARD",
+    "currency": "EUR",
+    "tariff_alt_text": [{"language": "en", "text": "0.30 EUR/kWh + 1 EUR per session"}],
+    "elements": [
+        {
+            "price_components": [
+                {"type": "ENERGY", "price": 0.30, "vat": 21.0, "step_size": 1},
+                {"type": "FLAT", "price": 1.00, "vat": 21.0, "step_size": 1},
+            ]
+        }
+    ],
+}
+
+
+async def priced_chargers(server: ServerProcess) -> None:
+    """The charger's sessions priced with TARIFF (its default for every connector)."""
+    async with server.api() as api:
+        if (await api.get(f"/tariffs/{TARIFF['id']}")).status_code == 404:
+            assert (await api.post("/tariffs", json=TARIFF)).status_code == 201
+        assigned = await api.put(
+            f"/chargers/{CHARGER}/tariffs", json={"tariff_ids": [TARIFF["id"]]}
+        )
+        assert assigned.status_code == 200, assigned.text

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from decimal import Decimal
 
 from playwright.async_api import Browser, expect
 
+from chargegrid.dashboard.templating import money
 from chargegrid.simulator import Fleet
-from tests.e2e.conftest import CHARGER, TOKEN, screenshot, signed_in_page
+from tests.e2e.conftest import CHARGER, TOKEN, priced_chargers, screenshot, signed_in_page
 from tests.integration.harness import ServerProcess
 
 LIVE = 20_000  # ms to wait for a live update
@@ -28,14 +30,23 @@ async def finished_session(fleet: Fleet) -> None:
 async def test_an_operator_signs_in_and_sees_the_network(
     browser: Browser, server: ServerProcess, fleet: Fleet
 ) -> None:
+    await priced_chargers(server)
     await finished_session(fleet)
+    async with server.api() as api:
+        (cdr,) = (await api.get("/cdrs")).json()["items"]
     page = await signed_in_page(browser, server, "operator")
     await expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible()
     await expect(page.locator('[data-stat="total"]')).to_have_text("1")
     await expect(page.locator('[data-stat="online"]')).to_have_text("1", timeout=LIVE)
     await expect(page.locator('[data-stat="energy"]')).to_have_text(re.compile(r"^\d+ Wh$"))
-    await expect(page.locator("#stats")).to_contain_text("No tariff data yet")
-    await expect(page.locator(".chart canvas")).to_be_visible()  # the energy chart
+    revenue = money(Decimal(str(cdr["total_cost"]["excl_vat"])), "EUR")
+    await expect(page.locator('[data-stat="revenue"]')).to_have_text(revenue)
+    await expect(page.locator("#revenue")).to_contain_text(f"{revenue} in all")
+    await expect(
+        page.get_by_role("img", name="Bar chart of the energy").locator("canvas")
+    ).to_be_visible()
+    revenue_chart = page.get_by_role("img", name="Bar chart of the revenue in EUR")
+    await expect(revenue_chart.locator("canvas")).to_be_visible()
     await expect(page.locator("#map path.leaflet-interactive")).to_have_count(1)  # a marker
     await expect(page.locator("#alerts")).to_contain_text("All quiet")
     await screenshot(page, "overview")

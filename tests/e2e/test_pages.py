@@ -14,7 +14,15 @@ from chargegrid.dashboard.templating import kwh, money
 from chargegrid.simulator import Fleet
 from chargegrid.storage.engine import Database
 from chargegrid.storage.repositories import meter_series
-from tests.e2e.conftest import CHARGER, PHONE, TOKEN, screenshot, signed_in_page
+from tests.e2e.conftest import (
+    CHARGER,
+    PHONE,
+    TARIFF,
+    TOKEN,
+    priced_chargers,
+    screenshot,
+    signed_in_page,
+)
 from tests.e2e.test_dashboard import LIVE, finished_session
 from tests.integration.harness import ServerProcess
 
@@ -58,33 +66,6 @@ async def the_finished_transaction(server: ServerProcess) -> dict[str, Any]:
     (transaction,) = found.json()["items"]
     assert isinstance(transaction, dict)
     return transaction
-
-
-# 0.30 EUR/kWh and 1 EUR per session, both with 21% VAT.
-TARIFF: dict[str, Any] = {
-    "id": "E2E-STANDARD",
-    "currency": "EUR",
-    "tariff_alt_text": [{"language": "en", "text": "0.30 EUR/kWh + 1 EUR per session"}],
-    "elements": [
-        {
-            "price_components": [
-                {"type": "ENERGY", "price": 0.30, "vat": 21.0, "step_size": 1},
-                {"type": "FLAT", "price": 1.00, "vat": 21.0, "step_size": 1},
-            ]
-        }
-    ],
-}
-
-
-async def priced_chargers(server: ServerProcess) -> None:
-    """The charger's sessions priced with TARIFF (its default for every connector)."""
-    async with server.api() as api:
-        if (await api.get(f"/tariffs/{TARIFF['id']}")).status_code == 404:
-            assert (await api.post("/tariffs", json=TARIFF)).status_code == 201
-        assigned = await api.put(
-            f"/chargers/{CHARGER}/tariffs", json={"tariff_ids": [TARIFF["id"]]}
-        )
-        assert assigned.status_code == 200, assigned.text
 
 
 async def the_cdr(server: ServerProcess, transaction_pk: int) -> dict[str, Any]:
@@ -222,6 +203,7 @@ async def test_an_admin_adds_a_token_a_user_and_a_webhook(
 async def pages_of(server: ServerProcess) -> list[str]:
     """Every page of the dashboard, with ids that exist (a webhook is added)."""
     transaction = await the_finished_transaction(server)
+    await priced_chargers(server)
     async with server.api() as api:
         hook = await api.post(
             "/webhooks",
@@ -235,6 +217,8 @@ async def pages_of(server: ServerProcess) -> list[str]:
         "/transactions",
         f"/transactions/{transaction['id']}",
         "/id-tokens",
+        "/tariffs",
+        f"/tariffs/{TARIFF['id']}",
         "/users",
         "/webhooks",
         f"/webhooks/{hook.json()['id']}",
@@ -271,7 +255,15 @@ async def test_every_page_has_one_heading_labels_and_a_keyboard_path(
     nav = await page.locator('nav[aria-label="Main"] a').evaluate_all(
         "(links) => links.map((link) => link.getAttribute('href'))"
     )
-    assert nav == ["/", "/chargers", "/transactions", "/id-tokens", "/webhooks", "/users"]
+    assert nav == [
+        "/",
+        "/chargers",
+        "/transactions",
+        "/id-tokens",
+        "/tariffs",
+        "/webhooks",
+        "/users",
+    ]
     for path in await pages_of(server):
         await page.goto(server.http_url + path)
         found = await page.evaluate(A11Y)
