@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
@@ -113,7 +114,7 @@ async def create_tariff(request: Request, session: SessionDep, dashboard: Dashbo
             raise
         _problem(form, refused)
         return await _list(request, dashboard, form=form, status=422)
-    return _done("created", created.id, f"/tariffs/{created.id}")
+    return _done("created", created.id, f"/tariffs/{quote(created.id, safe='')}")
 
 
 def sample_of(form: Form, time_zone: str, today: dt.date) -> SampleSession | None:
@@ -260,7 +261,7 @@ async def save_tariff(
             raise
         _problem(form, refused)
         return await _tariff_view(request, dashboard, tariff_id, form=form, status=422)
-    return _done("saved", tariff_id, f"/tariffs/{tariff_id}")
+    return _done("saved", tariff_id, f"/tariffs/{quote(tariff_id, safe='')}")
 
 
 @router.post("/tariffs/{tariff_id}/delete", dependencies=[require(Role.OPERATOR)])
