@@ -17,6 +17,7 @@ from chargegrid.dashboard.access import Dashboard, signed_in
 from chargegrid.dashboard.daily import DailyHistory
 from chargegrid.dashboard.routes import (
     charger,
+    charger_tariffs,
     chargers,
     commands,
     id_tokens,
@@ -51,6 +52,7 @@ def install(app: FastAPI, platform: Platform, failed_sign_ins: FailedSignIns) ->
         overview,
         chargers,
         charger,
+        charger_tariffs,
         commands,
         transactions,
         transaction,

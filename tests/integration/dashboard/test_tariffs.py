@@ -188,3 +188,81 @@ async def test_viewers_see_tariffs_and_previews_but_change_nothing(server: Serve
             assert "needs the operator role" in refused.text
     async with server.api() as api:
         assert (await api.get("/tariffs")).json()["total"] == 1
+
+
+async def test_operators_set_a_chargers_tariffs_from_its_page(server: ServerProcess) -> None:
+    await create_user(server, "op@example.com", "operator")
+    await create_user(server, "view@example.com", "viewer")
+    await server.register_charger("CP-T2", "correct-horse-battery")
+    async with server.api() as api:
+        assert (await api.post("/tariffs", json=TARIFF)).status_code == 201
+        assert (await api.post("/tariffs", json={**TARIFF, "id": "NIGHT"})).status_code == 201
+    async with visitor(server) as operator, visitor(server) as viewer, server.api() as api:
+        token = await sign_in(operator, "op@example.com")
+        page = (await operator.get("/chargers/CP-T2")).text
+        assert '<tr data-tariffs="0-0">' in page
+        assert 'placeholder="none"' in page
+
+        htmx = {"HX-Request": "true"}
+        saved = await operator.post(
+            "/chargers/CP-T2/tariffs",
+            data={"csrf_token": token, "evse_id": "0", "connector_id": "0", "tariff_ids": "NIGHT"},
+            headers=htmx,
+        )
+        assert saved.status_code == 200, saved.text
+        assert saved.text.lstrip().startswith('<section class="card span-12" id="tariffs"')
+        assert 'id="tariff-saved"' in saved.text
+        assert (await api.get("/chargers/CP-T2/tariffs")).json()["tariff_ids"] == ["NIGHT"]
+
+        # A connector's own list, in order; typed with commas and spaces.
+        plain = await operator.post(
+            "/chargers/CP-T2/tariffs",
+            data={
+                "csrf_token": token,
+                "evse_id": "2",
+                "connector_id": "1",
+                "tariff_ids": " EVENING,  NIGHT ",
+            },
+        )
+        assert plain.status_code == 303
+        assert plain.headers["location"] == "/chargers/CP-T2#tariffs"
+        connector = await api.get("/chargers/CP-T2/evses/2/connectors/1/tariffs")
+        assert connector.json()["tariff_ids"] == ["EVENING", "NIGHT"]
+        page = (await operator.get("/chargers/CP-T2")).text
+        assert 'value="EVENING, NIGHT"' in page
+        assert '<tr data-tariffs="2-1">' in page
+
+        unknown = await operator.post(
+            "/chargers/CP-T2/tariffs",
+            data={"csrf_token": token, "evse_id": "2", "connector_id": "1", "tariff_ids": "NOPE"},
+            headers=htmx,
+        )
+        assert unknown.status_code == 422
+        assert "unknown tariff &#39;NOPE&#39;" in unknown.text
+        assert (await api.get("/chargers/CP-T2/evses/2/connectors/1/tariffs")).json()[
+            "tariff_ids"
+        ] == ["EVENING", "NIGHT"]
+        half = await operator.post(
+            "/chargers/CP-T2/tariffs",
+            data={"csrf_token": token, "evse_id": "2", "connector_id": "0", "tariff_ids": ""},
+            headers=htmx,
+        )
+        assert half.status_code == 422
+        assert "EVSE and connector ids start at 1" in half.text
+
+        viewer_token = await sign_in(viewer, "view@example.com")
+        seen = (await viewer.get("/chargers/CP-T2")).text
+        assert '<a class="mono" href="/tariffs/NIGHT">NIGHT</a>' in seen
+        assert 'name="tariff_ids"' not in seen
+        refused = await viewer.post(
+            "/chargers/CP-T2/tariffs",
+            data={
+                "csrf_token": viewer_token,
+                "evse_id": "0",
+                "connector_id": "0",
+                "tariff_ids": "",
+            },
+        )
+        assert refused.status_code == 403
+    async with server.api() as api:
+        assert (await api.get("/chargers/CP-T2/tariffs")).json()["tariff_ids"] == ["NIGHT"]

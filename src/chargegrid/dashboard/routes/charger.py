@@ -13,6 +13,7 @@ from chargegrid.dashboard import live
 from chargegrid.dashboard.access import DashboardDep, SessionDep
 from chargegrid.dashboard.command_forms import forms_for
 from chargegrid.dashboard.pages import DashboardRoute, fragment, page
+from chargegrid.dashboard.routes.charger_tariffs import tariff_rows
 from chargegrid.dashboard.templating import render
 from chargegrid.domain.model import Direction, TransactionStatus
 from chargegrid.domain.services import chargers, configuration, local_lists, locations
@@ -126,6 +127,10 @@ async def charger_page(
                 )
             ).items,
             "actions": await message_log.actions(conn, charger_id),
+            "charger_id": charger_id,
+            "tariff_rows": await tariff_rows(conn, charger_id, state.connectors),
+            "tariff_problem": None,
+            "tariff_saved": None,
             **await _messages(conn, charger_id, message_filter(params), params.get("before")),
         }
     version = charger.ocpp_version

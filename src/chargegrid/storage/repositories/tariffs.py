@@ -99,6 +99,26 @@ async def assigned_tariffs(
     return [_tariff(row) for row in rows]
 
 
+async def tariffs_of_charger(
+    conn: AsyncConnection, charger_id: str
+) -> dict[tuple[int, int], list[str]]:
+    """Every tariff list of a charger, by (EVSE, connector), (0, 0) being its default."""
+    rows = await conn.execute(
+        select(tariff_assignments.c.evse_id, tariff_assignments.c.connector_id, tariffs.c.tariff_id)
+        .join(tariffs, tariff_assignments.c.tariff_pk == tariffs.c.id)
+        .where(tariff_assignments.c.charger_id == charger_id)
+        .order_by(
+            tariff_assignments.c.evse_id,
+            tariff_assignments.c.connector_id,
+            tariff_assignments.c.position,
+        )
+    )
+    found: dict[tuple[int, int], list[str]] = {}
+    for evse_id, connector_id, tariff_id in rows:
+        found.setdefault((evse_id, connector_id), []).append(tariff_id)
+    return found
+
+
 async def set_assignment(
     conn: AsyncConnection,
     charger_id: str,
