@@ -111,7 +111,10 @@ async def test_a_finished_and_an_active_transaction(server: ServerProcess) -> No
         assert len(energy["x"]) >= 2
         assert energy["y"][-1] * 1000 == float(str(done["energy_wh"]))
         assert chart_data(detail.text, "power")["y"]
-        assert "No tariff applied" in detail.text
+        # No tariff: a CDR at no cost was issued when it ended.
+        assert "None: the session was not priced" in detail.text
+        assert 'data-fact="cost"><strong>0.00 EUR</strong>' in detail.text
+        assert 'id="tx-cdr"' in detail.text
         assert 'data-event="Started"' in detail.text
         assert "sse-connect" not in detail.text  # nothing changes any more
 
