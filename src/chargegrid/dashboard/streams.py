@@ -10,6 +10,7 @@ on beside it), and ends at once when the server shuts down.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -98,11 +99,10 @@ async def _run(
         yield "retry: 2000\n\n"
         quiet_since = time.monotonic()
         while True:
-            async with open_connection() as conn:
-                if await recheck(conn) is None:
-                    yield event(UPDATE, signed_out) + event(CLOSE, "signed out")
-                    return
-                fragments = await tick(conn)
+            fragments = await _uninterrupted(_read(open_connection, recheck, tick))
+            if fragments is None:
+                yield event(UPDATE, signed_out) + event(CLOSE, "signed out")
+                return
             sent = "".join(event(name, html) for name, html in fragments.items() if html)
             if sent:
                 yield sent
@@ -116,6 +116,27 @@ async def _run(
         logger.exception("a dashboard stream failed")
     finally:
         streams.open -= 1
+
+
+async def _read(open_connection: Connect, recheck: Recheck, tick: Tick) -> Mapping[str, str] | None:
+    """One tick's fragments; None when the sign-in no longer holds."""
+    async with open_connection() as conn:
+        if await recheck(conn) is None:
+            return None
+        return await tick(conn)
+
+
+async def _uninterrupted(read: Awaitable[Mapping[str, str] | None]) -> Mapping[str, str] | None:
+    """``read`` run to its end even when the stream is cancelled meanwhile (the client went
+    away): a query cut off halfway would leave its connection to be torn down, which on
+    aiosqlite can hang. The cancellation then goes on once the read has finished."""
+    task = asyncio.ensure_future(read)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+        raise
 
 
 async def _closing_within(streams: Streams, seconds: float) -> bool:

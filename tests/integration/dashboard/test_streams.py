@@ -47,6 +47,13 @@ async def wait_until(condition: Callable[[], bool], within: float = 5.0) -> None
         await asyncio.sleep(0.02)
 
 
+def ours(tasks: set[asyncio.Task[object]]) -> set[asyncio.Task[object]]:
+    """Tasks left running, but for SQLAlchemy's own: when a query of aiosqlite is cut off
+    as its connection is invalidated, SQLAlchemy closes the connection by force and may
+    leave its shielded graceful close pending (its thread was stopped under it)."""
+    return {t for t in tasks if "_terminate_graceful_close" not in repr(t.get_coro())}
+
+
 @sqlite_only
 async def test_a_stream_ends_with_its_client_and_leaves_no_task(db: Database) -> None:
     async with db.begin() as conn:
@@ -71,4 +78,4 @@ async def test_a_stream_ends_with_its_client_and_leaves_no_task(db: Database) ->
                 await wait_until(lambda: streams.open == 1)
                 await asyncio.sleep(0.2)  # several ticks
             await wait_until(lambda: streams.open == 0)
-        await wait_until(lambda: asyncio.all_tasks() <= before)
+        await wait_until(lambda: not ours(asyncio.all_tasks() - before))
