@@ -74,6 +74,13 @@ class Settings(BaseSettings):
         description="Seconds during which a repeated CALL (same charger, message id, action "
         "and payload) is answered from the stored reply instead of processed again.",
     )
+    ocpp_write_lanes: int = Field(
+        4,
+        ge=1,
+        le=10,
+        description="Charger messages committed concurrently, each lane one group of the "
+        "messages waiting at that moment (group commit); fewer lanes make larger groups.",
+    )
     auth_failure_limit: int = Field(
         10,
         ge=1,

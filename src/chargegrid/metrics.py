@@ -30,6 +30,12 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
             registry=self.registry,
         )
+        self.commit_group_size = Histogram(
+            "chargegrid_ocpp_commit_group_size",
+            "CALLs committed together in one database transaction (group commit).",
+            buckets=(1, 2, 4, 8, 16, 32, 64),
+            registry=self.registry,
+        )
         self.refused_connections = Counter(
             "chargegrid_refused_connections",
             "Charger connections refused at the handshake, by reason.",

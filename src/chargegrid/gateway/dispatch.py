@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.config import Settings
 from chargegrid.domain.clock import Clock
@@ -13,12 +16,13 @@ from chargegrid.domain.errors import DomainError
 from chargegrid.domain.errors import ErrorKind as DomainErrorKind
 from chargegrid.domain.model import Direction, MessageRecord, RegistrationStatus
 from chargegrid.domain.services import chargers, messages
-from chargegrid.gateway.connection import ChargerConnection, Reply
-from chargegrid.gateway.handlers import HandlerContext, handlers_for
+from chargegrid.gateway.connection import ChargerConnection, FollowUp, Reply
+from chargegrid.gateway.handlers import Handler, HandlerContext, handlers_for
 from chargegrid.metrics import Metrics
 from chargegrid.ocpp.protocol import ErrorReply, IncomingCall, IncomingError, IncomingResult
 from chargegrid.ocpp.rpc import ErrorKind, RpcError, encode_payload, encode_result, error_code
 from chargegrid.storage.engine import Database
+from chargegrid.storage.groups import CommitGroups
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +30,7 @@ logger = logging.getLogger(__name__)
 # effects are idempotent, and a stale clock would mislead the charger.
 FRESH_ANSWERS = frozenset({"BootNotification", "Heartbeat"})
 MAX_LOGGED_FRAME = 65_536
+MAX_GROUP = 64  # CALLs committed together at most
 
 _DOMAIN_TO_RPC = {
     DomainErrorKind.NOT_FOUND: ErrorKind.PROPERTY_CONSTRAINT_VIOLATION,
@@ -44,6 +49,27 @@ def rpc_error_of(error: Exception) -> RpcError:
     return RpcError(ErrorKind.INTERNAL_ERROR, "internal error while processing the call", {})
 
 
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """A CALL waiting for its commit group."""
+
+    connection: ChargerConnection
+    call: IncomingCall
+    handler: Handler
+    received_at: datetime
+    started: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """What a CALL's group made of it, applied once the group committed."""
+
+    frame: bytes
+    follow_ups: tuple[FollowUp, ...]
+    result: str
+    accepted: bool  # the charger's registration is accepted (commands may flow)
+
+
 class Dispatcher:
     """Handles CALLs from chargers and records every message in the log."""
 
@@ -60,6 +86,14 @@ class Dispatcher:
         self._clock = clock
         self._metrics = metrics
         self._on_accepted = on_accepted
+        # Writers in flight: a group per lane, the rest wait for the next group.
+        self._groups: CommitGroups[_Call, _Answer] = CommitGroups(
+            db,
+            self._answer_group,
+            lanes=settings.ocpp_write_lanes,
+            max_group=MAX_GROUP,
+            on_commit=metrics.commit_group_size.observe,
+        )
 
     async def handle_inbound(
         self, connection: ChargerConnection, item: IncomingCall | ErrorReply, frame: str | bytes
@@ -110,53 +144,80 @@ class Dispatcher:
             raise RpcError(
                 ErrorKind.NOT_SUPPORTED, f"{call.action} is not supported by this system", {}
             )
-        payload = call.raw_payload.decode()
-        now = received_at
-        async with self._db.begin() as conn:
-            if call.action not in FRESH_ANSWERS:
-                stored = await messages.stored_reply(
-                    conn,
-                    charger_id=connection.charger_id,
-                    unique_id=call.unique_id,
-                    action=call.action,
-                    payload=payload,
-                    now=now,
-                    window_s=self._settings.ocpp_replay_window,
-                )
-                if stored is not None:
-                    return Reply(encode_result(call.unique_id, stored.encode())), "replayed"
-            context = HandlerContext(
-                conn,
-                connection.charger_id,
-                connection.version,
-                now,
-                self._settings,
-                db=self._db,
-                clock=self._clock,
+        answer = await self._groups.submit(_Call(connection, call, handler, received_at, started))
+        follow_ups = answer.follow_ups
+        if answer.accepted and not connection.accepts_commands:
+            # After this reply: commands queued for the charger may go out now.
+            connection.accepts_commands = True
+            follow_ups = (*follow_ups, self._accepted)
+        return Reply(answer.frame, follow_ups), answer.result
+
+    async def _answer_group(self, conn: AsyncConnection, calls: Sequence[_Call]) -> list[_Answer]:
+        """Answer the CALLs of a commit group in one transaction: repeats from their stored
+        replies (looked up in one query), the others by their handlers; log them in one go."""
+        inbound = [
+            messages.InboundCall(
+                charger_id=item.connection.charger_id,
+                unique_id=item.call.unique_id,
+                action=item.call.action,
+                payload=item.call.raw_payload.decode(),
+                received_at=item.received_at,
             )
-            response = encode_payload(await handler(context, call.request))
-            if not connection.accepts_commands and (
-                await chargers.registration_status(conn, connection.charger_id)
-                is RegistrationStatus.ACCEPTED
-            ):
-                # After this reply: commands queued for the charger may go out now.
-                connection.accepts_commands = True
-                context.after_reply(self._accepted)
-            await messages.record(
-                conn,
-                MessageRecord(
-                    charger_id=connection.charger_id,
-                    direction=Direction.INBOUND,
-                    unique_id=call.unique_id,
-                    action=call.action,
-                    payload=payload,
-                    received_at=now,
-                    response=response.decode(),
-                    answered_at=self._clock.now(),
-                    latency_ms=(time.perf_counter() - started) * 1000,
-                ),
-            )
-        return Reply(encode_result(call.unique_id, response), tuple(context.follow_ups)), "ok"
+            for item in calls
+        ]
+        repeatable = [i for i, call in enumerate(inbound) if call.action not in FRESH_ANSWERS]
+        stored = await messages.stored_replies(
+            conn,
+            [inbound[i] for i in repeatable],
+            window_s=self._settings.ocpp_replay_window,
+        )
+        replies: dict[int, str | None] = dict(zip(repeatable, stored, strict=True))
+        answers: list[_Answer] = []
+        records: list[MessageRecord] = []
+        for i, item in enumerate(calls):
+            reply = replies.get(i)
+            if reply is not None:
+                frame = encode_result(item.call.unique_id, reply.encode())
+                answers.append(_Answer(frame, (), "replayed", accepted=False))
+                continue
+            answer, record = await self._answer_one(conn, item, inbound[i].payload)
+            answers.append(answer)
+            records.append(record)
+        if records:
+            await messages.record_many(conn, records)
+        return answers
+
+    async def _answer_one(
+        self, conn: AsyncConnection, item: _Call, payload: str
+    ) -> tuple[_Answer, MessageRecord]:
+        connection, call, now = item.connection, item.call, item.received_at
+        context = HandlerContext(
+            conn,
+            connection.charger_id,
+            connection.version,
+            now,
+            self._settings,
+            db=self._db,
+            clock=self._clock,
+        )
+        response = encode_payload(await item.handler(context, call.request))
+        accepted = not connection.accepts_commands and (
+            await chargers.registration_status(conn, connection.charger_id)
+            is RegistrationStatus.ACCEPTED
+        )
+        record = MessageRecord(
+            charger_id=connection.charger_id,
+            direction=Direction.INBOUND,
+            unique_id=call.unique_id,
+            action=call.action,
+            payload=payload,
+            received_at=now,
+            response=response.decode(),
+            answered_at=self._clock.now(),
+            latency_ms=(time.perf_counter() - item.started) * 1000,
+        )
+        frame = encode_result(call.unique_id, response)
+        return _Answer(frame, tuple(context.follow_ups), "ok", accepted=accepted), record
 
     async def _accepted(self, connection: ChargerConnection) -> None:
         self._on_accepted(connection)

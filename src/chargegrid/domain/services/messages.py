@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -14,30 +16,53 @@ async def record(conn: AsyncConnection, message: MessageRecord) -> None:
     await repo.insert(conn, message)
 
 
-async def stored_reply(
-    conn: AsyncConnection,
-    *,
-    charger_id: str,
-    unique_id: str,
-    action: str,
-    payload: str,
-    now: datetime,
-    window_s: int,
-) -> str | None:
-    """The reply given to an identical CALL (same id, action and payload) in the window.
+async def record_many(conn: AsyncConnection, messages: Sequence[MessageRecord]) -> None:
+    await repo.insert_many(conn, messages)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundCall:
+    """A CALL as received: what makes a repeat of it identical."""
+
+    charger_id: str
+    unique_id: str
+    action: str
+    payload: str
+    received_at: datetime
+
+
+async def stored_replies(
+    conn: AsyncConnection, calls: Sequence[InboundCall], *, window_s: int
+) -> list[str | None]:
+    """For each call, the reply given to an identical CALL (same charger, message id,
+    action and payload) within the window before it, or None; one query for all.
 
     Message ids are only unique per connection, and many chargers restart their
     counters after a reboot, so the payload must match too, and only recent
     messages count.
     """
-    if window_s <= 0:
-        return None
-    found = await repo.find_answered_call(
+    if window_s <= 0 or not calls:
+        return [None] * len(calls)
+    window = timedelta(seconds=window_s)
+    found = await repo.find_answered_calls(
         conn,
-        charger_id=charger_id,
-        unique_id=unique_id,
-        action=action,
-        payload=payload,
-        since=now - timedelta(seconds=window_s),
+        [(call.charger_id, call.unique_id) for call in calls],
+        since=min(call.received_at for call in calls) - window,
     )
-    return None if found is None else found.response
+    answered: dict[tuple[str, str, str | None, str], list[MessageRecord]] = {}
+    for record in found:
+        key = (record.charger_id, record.unique_id, record.action, record.payload)
+        answered.setdefault(key, []).append(record)
+    return [_reply(call, answered, window) for call in calls]
+
+
+def _reply(
+    call: InboundCall,
+    answered: dict[tuple[str, str, str | None, str], list[MessageRecord]],
+    window: timedelta,
+) -> str | None:
+    key = (call.charger_id, call.unique_id, call.action, call.payload)
+    for record in answered.get(key, ()):
+        if record.received_at >= call.received_at - window:
+            return record.response
+    return None

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.model import Direction, MessageRecord
@@ -16,55 +16,64 @@ from chargegrid.storage.tables import message_log
 
 # Every CALL of every charger runs these two: built once, run on the driver.
 _INSERT = DirectStatement(message_log.insert())
-_ANSWERED_CALLS = DirectStatement(
-    select(message_log).where(
-        (message_log.c.charger_id == bindparam("charger_id"))
-        & (message_log.c.unique_id == bindparam("unique_id"))
-        & (message_log.c.direction == Direction.INBOUND.value)
-        & (message_log.c.action == bindparam("action"))
-        & (message_log.c.received_at >= bindparam("since"))
-        & message_log.c.response.is_not(None)
-    )
-)
+_ANSWERED_CALLS: dict[int, DirectStatement] = {}  # by the number of calls looked up
 
 
 async def insert(conn: AsyncConnection, record: MessageRecord) -> None:
-    await _INSERT.execute(
-        conn,
-        {
-            "charger_id": record.charger_id,
-            "direction": record.direction.value,
-            "unique_id": record.unique_id,
-            "action": record.action,
-            "payload": record.payload,
-            "response": record.response,
-            "error_code": record.error_code,
-            "error_description": record.error_description,
-            "received_at": record.received_at,
-            "answered_at": record.answered_at,
-            "latency_ms": record.latency_ms,
-        },
-    )
+    await _INSERT.execute(conn, _values(record))
 
 
-async def find_answered_call(
-    conn: AsyncConnection,
-    *,
-    charger_id: str,
-    unique_id: str,
-    action: str,
-    payload: str,
-    since: datetime,
-) -> MessageRecord | None:
-    """An inbound CALL identical to this one, answered with a CALLRESULT since ``since``."""
-    rows = await _ANSWERED_CALLS.rows(
-        conn,
-        {"charger_id": charger_id, "unique_id": unique_id, "action": action, "since": since},
-    )
-    for row in rows:
-        if row["payload"] == payload:
-            return _record(row)
-    return None
+async def insert_many(conn: AsyncConnection, records: Sequence[MessageRecord]) -> None:
+    """Insert several records in one go (one round trip on PostgreSQL)."""
+    await _INSERT.execute_many(conn, [_values(record) for record in records])
+
+
+def _values(record: MessageRecord) -> dict[str, Any]:
+    return {
+        "charger_id": record.charger_id,
+        "direction": record.direction.value,
+        "unique_id": record.unique_id,
+        "action": record.action,
+        "payload": record.payload,
+        "response": record.response,
+        "error_code": record.error_code,
+        "error_description": record.error_description,
+        "received_at": record.received_at,
+        "answered_at": record.answered_at,
+        "latency_ms": record.latency_ms,
+    }
+
+
+async def find_answered_calls(
+    conn: AsyncConnection, calls: Sequence[tuple[str, str]], *, since: datetime
+) -> list[MessageRecord]:
+    """Inbound CALLs answered with a CALLRESULT since ``since`` whose (charger id, message
+    id) is one of ``calls``, in one round trip."""
+    if not calls:
+        return []
+    values: dict[str, Any] = {"since": since}
+    for i, (charger_id, unique_id) in enumerate(calls):
+        values[f"charger_id_{i}"] = charger_id
+        values[f"unique_id_{i}"] = unique_id
+    rows = await _answered_calls(len(calls)).rows(conn, values)
+    return [_record(row) for row in rows]
+
+
+def _answered_calls(count: int) -> DirectStatement:
+    statement = _ANSWERED_CALLS.get(count)
+    if statement is None:
+        keys = [
+            tuple_(bindparam(f"charger_id_{i}"), bindparam(f"unique_id_{i}")) for i in range(count)
+        ]
+        statement = _ANSWERED_CALLS[count] = DirectStatement(
+            select(message_log).where(
+                tuple_(message_log.c.charger_id, message_log.c.unique_id).in_(keys)
+                & (message_log.c.direction == Direction.INBOUND.value)
+                & (message_log.c.received_at >= bindparam("since"))
+                & message_log.c.response.is_not(None)
+            )
+        )
+    return statement
 
 
 async def list_page(

@@ -1,0 +1,98 @@
+"""Group commit: units of work from many callers share write transactions.
+
+Chargers send their messages independently, and each message's reply waits for its
+commit. Committing each one on its own costs a BEGIN, a COMMIT and a log flush per
+message; under load most of that is overhead. A ``CommitGroups`` runs the work waiting
+at any moment as one group, in one transaction, on one of a few lanes: under light load
+every item still commits alone and at once, under heavy load the waiting items commit
+together and each caller is answered after that commit.
+
+A group whose work fails is rolled back as a whole, and each of its items is then run
+again alone, so one item's failure reaches its own caller only. The work must therefore
+have no effect outside the transaction (the outcome it returns is applied by the caller,
+after the commit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from chargegrid.storage.engine import Database
+
+Item = TypeVar("Item")
+Outcome = TypeVar("Outcome")
+
+GroupWork = Callable[[AsyncConnection, Sequence[Item]], Awaitable[Sequence[Outcome]]]
+
+
+class CommitGroups(Generic[Item, Outcome]):
+    """Runs ``work`` on groups of submitted items, one write transaction per group.
+
+    ``work`` gets the open transaction and the items of a group (in the order they were
+    submitted) and returns one outcome per item. At most ``lanes`` groups are in flight;
+    a group takes at most ``max_group`` items. ``on_commit`` learns each committed
+    group's size.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        work: GroupWork[Item, Outcome],
+        *,
+        lanes: int,
+        max_group: int,
+        on_commit: Callable[[int], None] = lambda size: None,
+    ) -> None:
+        if lanes < 1 or max_group < 1:
+            raise ValueError("a commit group needs at least one lane and one item")
+        self._db = db
+        self._work = work
+        self._lanes = lanes
+        self._max_group = max_group
+        self._waiting: deque[tuple[Item, asyncio.Future[Outcome]]] = deque()
+        self._running: set[asyncio.Task[None]] = set()
+        self._on_commit = on_commit
+
+    async def submit(self, item: Item) -> Outcome:
+        """Run ``item`` in the next group; returns its outcome once the group committed."""
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, future))
+        if len(self._running) < self._lanes:
+            task = asyncio.create_task(self._lane())
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        return await future
+
+    async def _lane(self) -> None:
+        group: list[tuple[Item, asyncio.Future[Outcome]]] = []
+        try:
+            while self._waiting:
+                size = min(len(self._waiting), self._max_group)
+                group = [self._waiting.popleft() for _ in range(size)]
+                await self._commit(group)
+                group = []
+        finally:
+            for _, future in group:  # the lane itself was cancelled
+                if not future.done():
+                    future.cancel()
+
+    async def _commit(self, group: Sequence[tuple[Item, asyncio.Future[Outcome]]]) -> None:
+        try:
+            async with self._db.begin() as conn:
+                outcomes = await self._work(conn, [item for item, _ in group])
+        except Exception as error:
+            if len(group) > 1:
+                for one in group:
+                    await self._commit([one])
+            elif not group[0][1].done():
+                group[0][1].set_exception(error)
+            return
+        self._on_commit(len(group))
+        for (_, future), outcome in zip(group, outcomes, strict=True):
+            if not future.done():
+                future.set_result(outcome)

@@ -1,0 +1,135 @@
+"""Group commit: waiting items share a transaction; one item's failure stays its own."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from chargegrid.storage.engine import Database
+from chargegrid.storage.groups import CommitGroups
+from chargegrid.storage.tables import locations
+
+NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+class Refused(Exception):
+    pass
+
+
+class Recorder:
+    """Inserts one location per item; refuses items named "bad" after inserting them."""
+
+    def __init__(self) -> None:
+        self.groups: list[list[str]] = []
+
+    async def work(self, conn: AsyncConnection, items: Sequence[str]) -> list[str]:
+        self.groups.append(list(items))
+        done = []
+        for item in items:
+            await conn.execute(insert(locations).values(id=item, name=item, created_at=NOW))
+            if item.startswith("bad"):
+                raise Refused(item)
+            done.append(f"{item}:ok")
+        return done
+
+
+async def _stored(db: Database) -> set[str]:
+    async with db.connect() as conn:
+        return set((await conn.execute(select(locations.c.id))).scalars())
+
+
+async def test_items_waiting_together_commit_in_one_group(db: Database) -> None:
+    recorder = Recorder()
+    sizes: list[int] = []
+    groups: CommitGroups[str, str] = CommitGroups(
+        db, recorder.work, lanes=1, max_group=64, on_commit=sizes.append
+    )
+    names = [f"L{i}" for i in range(10)]
+    outcomes = await asyncio.gather(*(groups.submit(name) for name in names))
+    assert outcomes == [f"{name}:ok" for name in names]
+    assert recorder.groups == [names]  # all were waiting when the lane started
+    assert sizes == [10]
+    assert await _stored(db) == set(names)
+
+
+async def test_items_arriving_while_the_lane_commits_form_the_next_group(db: Database) -> None:
+    recorder = Recorder()
+    busy, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_work(conn: AsyncConnection, items: Sequence[str]) -> list[str]:
+        if items == ["first"]:
+            busy.set()
+            await release.wait()
+        return await recorder.work(conn, items)
+
+    groups: CommitGroups[str, str] = CommitGroups(db, slow_work, lanes=1, max_group=64)
+    first = asyncio.create_task(groups.submit("first"))
+    await busy.wait()
+    later = [asyncio.create_task(groups.submit(f"L{i}")) for i in range(5)]
+    await asyncio.sleep(0.05)
+    assert not any(task.done() for task in later)  # none is answered before its commit
+    release.set()
+    assert await first == "first:ok"
+    assert [await task for task in later] == [f"L{i}:ok" for i in range(5)]
+    assert recorder.groups == [["first"], [f"L{i}" for i in range(5)]]
+
+
+async def test_groups_are_bounded_and_spread_over_lanes(db: Database) -> None:
+    recorder = Recorder()
+    groups: CommitGroups[str, str] = CommitGroups(db, recorder.work, lanes=2, max_group=3)
+    names = [f"L{i}" for i in range(11)]
+    outcomes = await asyncio.gather(*(groups.submit(name) for name in names))
+    assert outcomes == [f"{name}:ok" for name in names]
+    assert max(len(group) for group in recorder.groups) == 3
+    assert sorted(name for group in recorder.groups for name in group) == sorted(names)
+    assert await _stored(db) == set(names)
+
+
+async def test_a_failing_item_fails_alone_and_the_rest_commit(db: Database) -> None:
+    recorder = Recorder()
+    groups: CommitGroups[str, str] = CommitGroups(db, recorder.work, lanes=1, max_group=64)
+    names = ["L0", "L1", "bad2", "L3"]
+    outcomes = await asyncio.gather(
+        *(groups.submit(name) for name in names), return_exceptions=True
+    )
+    assert [outcomes[i] for i in (0, 1, 3)] == ["L0:ok", "L1:ok", "L3:ok"]
+    assert isinstance(outcomes[2], Refused)
+    # The group was rolled back, then each of its items ran alone.
+    assert recorder.groups == [names, ["L0"], ["L1"], ["bad2"], ["L3"]]
+    assert await _stored(db) == {"L0", "L1", "L3"}  # nothing of the refused item
+
+
+async def test_a_caller_that_gives_up_does_not_undo_its_item(db: Database) -> None:
+    recorder = Recorder()
+    sizes: list[int] = []
+    both_committed = asyncio.Event()
+
+    def committed(size: int) -> None:
+        sizes.append(size)
+        if sum(sizes) == 2:
+            both_committed.set()
+
+    groups: CommitGroups[str, str] = CommitGroups(
+        db, recorder.work, lanes=1, max_group=64, on_commit=committed
+    )
+    first = asyncio.create_task(groups.submit("L0"))
+    impatient = asyncio.create_task(groups.submit("L1"))
+    await asyncio.sleep(0)
+    impatient.cancel()
+    assert await first == "L0:ok"
+    with pytest.raises(asyncio.CancelledError):
+        await impatient
+    await asyncio.wait_for(both_committed.wait(), 10)  # committed all the same
+    assert await _stored(db) == {"L0", "L1"}
+
+
+def test_a_group_needs_a_lane_and_room(db: Database) -> None:
+    with pytest.raises(ValueError, match="at least one lane"):
+        CommitGroups(db, Recorder().work, lanes=0, max_group=1)
+    with pytest.raises(ValueError, match="at least one lane"):
+        CommitGroups(db, Recorder().work, lanes=1, max_group=0)
