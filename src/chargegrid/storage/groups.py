@@ -55,17 +55,19 @@ class CommitGroups(Generic[Item, Outcome]):
         self._lanes = lanes
         self._max_group = max_group
         self._waiting: deque[tuple[Item, asyncio.Future[Outcome]]] = deque()
-        self._running: set[asyncio.Task[None]] = set()
+        self._busy_lanes = 0
+        self._tasks: set[asyncio.Task[None]] = set()
         self._on_commit = on_commit
 
     async def submit(self, item: Item) -> Outcome:
         """Run ``item`` in the next group; returns its outcome once the group committed."""
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
-        if len(self._running) < self._lanes:
+        if self._busy_lanes < self._lanes:
+            self._busy_lanes += 1
             task = asyncio.create_task(self._lane())
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return await future
 
     async def _lane(self) -> None:
@@ -77,6 +79,9 @@ class CommitGroups(Generic[Item, Outcome]):
                 await self._commit(group)
                 group = []
         finally:
+            # Free at once, not when the task's callbacks run: an item submitted in
+            # between must find the lane free or a lane that will still see it.
+            self._busy_lanes -= 1
             for _, future in group:  # the lane itself was cancelled
                 if not future.done():
                     future.cancel()

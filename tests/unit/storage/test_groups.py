@@ -79,6 +79,19 @@ async def test_items_arriving_while_the_lane_commits_form_the_next_group(db: Dat
     assert recorder.groups == [["first"], [f"L{i}" for i in range(5)]]
 
 
+async def test_an_item_submitted_as_soon_as_the_last_lane_ends_is_committed(
+    db: Database,
+) -> None:
+    recorder = Recorder()
+    groups: CommitGroups[str, str] = CommitGroups(db, recorder.work, lanes=1, max_group=64)
+    assert await groups.submit("first") == "first:ok"
+    # Submitted in the same step, before the finished lane's task callbacks have run: the
+    # lane is free all the same.
+    async with asyncio.timeout(10):
+        assert await groups.submit("next") == "next:ok"
+    assert recorder.groups == [["first"], ["next"]]
+
+
 async def test_groups_are_bounded_and_spread_over_lanes(db: Database) -> None:
     recorder = Recorder()
     groups: CommitGroups[str, str] = CommitGroups(db, recorder.work, lanes=2, max_group=3)
