@@ -61,6 +61,9 @@ _ACTIVE_ON_EVSE_EXCEPT = DirectStatement(
 # A transaction with its decisive events, one row per event (the transaction alone when it
 # has none): the event columns are prefixed.
 _EVENT_PREFIX = "event_"
+_EVENT_COLUMNS = tuple(
+    (_EVENT_PREFIX + column.name, column.name) for column in transaction_events.c
+)
 _WITH_DECISIVE_EVENTS = DirectStatement(
     select(
         transactions,
@@ -173,13 +176,7 @@ async def get_with_decisive_events(
     if not rows:
         return None
     events = [
-        _facts(
-            {
-                name[len(_EVENT_PREFIX) :]: value
-                for name, value in row.items()
-                if name.startswith(_EVENT_PREFIX)
-            }
-        )
+        _facts({name: row[label] for label, name in _EVENT_COLUMNS})
         for row in rows
         if row[_EVENT_PREFIX + "id"] is not None
     ]
