@@ -332,6 +332,10 @@ async def measure(
         "machine_busy_cores": round(machine / elapsed, 2),
         "server_rss_mib": round(rss_kib(server.pid) / 1024, 1),
         "sent_by_action": dict(window.sent),
+        "p99_ms_by_action": {
+            action: _ms(latency.percentile(0.99))
+            for action, latency in sorted(window.latency_by_action.items())
+        },
     }
     problems = []
     if window.error_count:

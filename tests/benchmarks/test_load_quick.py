@@ -108,6 +108,11 @@ def test_the_mix_is_sent_inside_transactions(quick: dict[str, Any]) -> None:
     assert 0.55 < sent["MeterValues"] / total < 0.85
     # MeterValues only ever go to a transaction the server started: no CALLERROR anywhere.
     assert all(step["errors"] == 0 for step in steps)
+    # Each answered action has its own tail, none beyond the step's own.
+    for step in steps:
+        by_action = step["p99_ms_by_action"]
+        assert set(by_action) == set(step["sent_by_action"]), step
+        assert 0 < max(by_action.values()) <= step["max_ms"], step
 
 
 @pytest.mark.postgresql

@@ -92,6 +92,7 @@ class Window:
     """What happened to the CALLs sent while this window was current."""
 
     latency: LatencyHistogram = field(default_factory=LatencyHistogram)
+    latency_by_action: dict[str, LatencyHistogram] = field(default_factory=dict)
     sent: Counter[str] = field(default_factory=Counter)
     answered: int = 0
     errors: Counter[str] = field(default_factory=Counter)
@@ -99,6 +100,14 @@ class Window:
     unsent: int = 0  # arrivals that found no idle charger
     late: int = 0  # replies that came after their CALL had timed out
     drained: asyncio.Event | None = None  # set when the last outstanding CALL ends
+
+    def record(self, action: str, seconds: float) -> None:
+        """An answered CALL's latency, overall and for its action."""
+        self.latency.record(seconds)
+        of_action = self.latency_by_action.get(action)
+        if of_action is None:
+            of_action = self.latency_by_action[action] = LatencyHistogram()
+        of_action.record(seconds)
 
     def finish(self) -> None:
         """One CALL of this window ended (answered, failed or timed out)."""
@@ -439,7 +448,7 @@ class _Charger(asyncio.Protocol):
                 window.errors["bad_reply"] += 1
             else:
                 window.answered += 1
-                window.latency.record(elapsed)
+                window.record(action, elapsed)
                 self._apply(action, response)
         self._next_turn()
 
