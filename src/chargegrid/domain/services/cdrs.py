@@ -227,8 +227,10 @@ async def _store(
     terms: BillingTerms,
     remark: str | None,
 ) -> CdrRecord | None:
-    charger = await charger_repo.get(conn, transaction.charger_id)
-    location_id = None if charger is None else charger.location_id
+    location_id, meter_id = await charger_repo.location_and_meter(conn, transaction.charger_id) or (
+        None,
+        None,
+    )
     location = None if location_id is None else await location_repo.get(conn, location_id)
     remote = transaction.remote_start_id is not None or await command_repo.started_transaction(
         conn, transaction.id, REMOTE_START
@@ -239,7 +241,7 @@ async def _store(
         priced=pricing.priced,
         tariff=pricing.tariff,
         location=location,
-        meter_id=None if charger is None else charger.meter_serial_number,
+        meter_id=meter_id,
         remote_start=remote,
         samples=pricing.samples,
         remark="; ".join(notes)[:255] or None,

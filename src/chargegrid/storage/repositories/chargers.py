@@ -33,6 +33,12 @@ _CHARGER_FIELDS = [c.name for c in chargers.columns if c.name != "password_hash"
 _REGISTRATION_STATUS = DirectStatement(
     select(chargers.c.registration_status).where(chargers.c.id == bindparam("charger_id"))
 )
+# Every CDR (when a transaction ends) reads these.
+_LOCATION_AND_METER = DirectStatement(
+    select(chargers.c.location_id, chargers.c.meter_serial_number).where(
+        chargers.c.id == bindparam("charger_id")
+    )
+)
 # SET: the params
 _UPDATE = DirectStatement(update(chargers).where(chargers.c.id == bindparam("charger_id")))
 _INSERT_STATUS_CHANGE = DirectStatement(status_changes.insert())
@@ -98,8 +104,19 @@ async def exists(conn: AsyncConnection, charger_id: str) -> bool:
 
 async def location_of(conn: AsyncConnection, charger_id: str) -> str | None:
     """The id of the charger's location, if it has one."""
-    found = await conn.scalar(select(chargers.c.location_id).where(chargers.c.id == charger_id))
-    return None if found is None else str(found)
+    found = await location_and_meter(conn, charger_id)
+    return None if found is None else found[0]
+
+
+async def location_and_meter(
+    conn: AsyncConnection, charger_id: str
+) -> tuple[str | None, str | None] | None:
+    """The charger's location id and meter serial number (None: no such charger)."""
+    row = await _LOCATION_AND_METER.first(conn, {"charger_id": charger_id})
+    if row is None:
+        return None
+    location_id = row["location_id"]
+    return (None if location_id is None else str(location_id)), row["meter_serial_number"]
 
 
 async def update_fields(conn: AsyncConnection, charger_id: str, **values: Any) -> None:
@@ -237,30 +254,39 @@ async def status_history(
     return Page(items, total, limit, offset)
 
 
+_STATUS_WHERE = (status_changes.c.charger_id == bindparam("charger_id")) & (
+    status_changes.c.evse_id == bindparam("evse_id")
+)
+_STATUS_ORDER = (status_changes.c.occurred_at, status_changes.c.id)
+# A transaction's CDR reads these when it ends (for chargers that report no charging
+# state): built once, run on the driver.
+_STATUS_BEFORE = DirectStatement(
+    select(status_changes.c.occurred_at, status_changes.c.status)
+    .where(_STATUS_WHERE & (status_changes.c.occurred_at <= bindparam("start")))
+    .order_by(*(column.desc() for column in _STATUS_ORDER))
+    .limit(1)
+)
+_STATUS_DURING = DirectStatement(
+    select(status_changes.c.occurred_at, status_changes.c.status)
+    .where(
+        _STATUS_WHERE
+        & (status_changes.c.occurred_at >= bindparam("start"))
+        & (status_changes.c.occurred_at <= bindparam("end"))
+    )
+    .order_by(*_STATUS_ORDER)
+)
+
+
 async def evse_states(
     conn: AsyncConnection, charger_id: str, evse_id: int, start: datetime, end: datetime
 ) -> list[StateChange]:
     """An EVSE's statuses from ``start`` to ``end``: the one in force at ``start`` (the
     last reported at or before it), then each reported after it, in order (one reported
     at ``start`` exactly may come twice: the later one wins, as it would anyway)."""
-    where = (status_changes.c.charger_id == charger_id) & (status_changes.c.evse_id == evse_id)
-    order = (status_changes.c.occurred_at, status_changes.c.id)
-    before = (
-        await conn.execute(
-            select(status_changes.c.occurred_at, status_changes.c.status)
-            .where(where & (status_changes.c.occurred_at <= start))
-            .order_by(*(column.desc() for column in order))
-            .limit(1)
-        )
-    ).all()
-    during = (
-        await conn.execute(
-            select(status_changes.c.occurred_at, status_changes.c.status)
-            .where(where & status_changes.c.occurred_at.between(start, end))
-            .order_by(*order)
-        )
-    ).all()
-    return [StateChange(at=row.occurred_at, state=row.status) for row in [*before, *during]]
+    values = {"charger_id": charger_id, "evse_id": evse_id, "start": start}
+    before = await _STATUS_BEFORE.rows(conn, values)
+    during = await _STATUS_DURING.rows(conn, {**values, "end": end})
+    return [StateChange(at=row["occurred_at"], state=row["status"]) for row in [*before, *during]]
 
 
 def _select_chargers() -> Any:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select, update
-from sqlalchemy.engine import RowMapping
+from sqlalchemy import ColumnElement, and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.model import Command, CommandState
+from chargegrid.storage.direct import DirectStatement
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import commands
 
@@ -74,6 +74,31 @@ async def ids_where(
     return [int(row[0]) for row in rows]
 
 
+def _remote_start_query(*, on_evse: bool) -> DirectStatement:
+    condition = (
+        (commands.c.charger_id == bindparam("charger_id"))
+        & (commands.c.name == bindparam("name"))
+        & (
+            (commands.c.state == CommandState.SENT.value)
+            | (commands.c.state == CommandState.ACCEPTED.value)
+        )
+        & commands.c.transaction_pk.is_(None)
+        & (commands.c.id_token == bindparam("id_token"))
+        & (commands.c.sent_at >= bindparam("sent_since"))
+    )
+    if on_evse:
+        condition = condition & (
+            commands.c.evse_id.is_(None) | (commands.c.evse_id == bindparam("evse_id"))
+        )
+    return DirectStatement(
+        select(commands).where(condition).order_by(commands.c.id.desc()).limit(1)
+    )
+
+
+# Every new transaction looks for the remote start it answers: built once, on the driver.
+_REMOTE_START = {on_evse: _remote_start_query(on_evse=on_evse) for on_evse in (False, True)}
+
+
 async def find_remote_start(
     conn: AsyncConnection,
     *,
@@ -84,21 +109,15 @@ async def find_remote_start(
     sent_since: datetime,
 ) -> Command | None:
     """The latest unlinked, sent or accepted remote start that a new transaction answers."""
-    condition = (
-        (commands.c.charger_id == charger_id)
-        & (commands.c.name == name)
-        & commands.c.state.in_([CommandState.SENT.value, CommandState.ACCEPTED.value])
-        & commands.c.transaction_pk.is_(None)
-        & (commands.c.id_token == id_token)
-        & (commands.c.sent_at >= sent_since)
-    )
+    values: dict[str, Any] = {
+        "charger_id": charger_id,
+        "name": name,
+        "id_token": id_token,
+        "sent_since": sent_since,
+    }
     if evse_id is not None:
-        condition = condition & (commands.c.evse_id.is_(None) | (commands.c.evse_id == evse_id))
-    row = (
-        (await conn.execute(select(commands).where(condition).order_by(commands.c.id.desc())))
-        .mappings()
-        .first()
-    )
+        values["evse_id"] = evse_id
+    row = await _REMOTE_START[evse_id is not None].first(conn, values)
     return None if row is None else _command(row)
 
 
@@ -127,7 +146,7 @@ async def list_page(
     return Page([_command(row) for row in rows], total, limit, offset)
 
 
-def _command(row: RowMapping) -> Command:
+def _command(row: Mapping[Any, Any]) -> Command:
     return Command(
         id=row["id"],
         charger_id=row["charger_id"],

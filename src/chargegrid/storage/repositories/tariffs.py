@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.engine import RowMapping
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from chargegrid.storage.direct import DirectStatement
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import tariff_assignments, tariffs, transaction_tariffs
 from chargegrid.storage.upsert import insert_if_absent
@@ -80,22 +80,26 @@ async def tariffs_page(conn: AsyncConnection, *, limit: int, offset: int) -> Pag
     return Page([_tariff(row) for row in rows], total, limit, offset)
 
 
+# Every new transaction reads its connector's tariffs: built once, run on the driver.
+_ASSIGNED = DirectStatement(
+    select(tariffs)
+    .join(tariff_assignments, tariff_assignments.c.tariff_pk == tariffs.c.id)
+    .where(
+        (tariff_assignments.c.charger_id == bindparam("charger_id"))
+        & (tariff_assignments.c.evse_id == bindparam("evse_id"))
+        & (tariff_assignments.c.connector_id == bindparam("connector_id"))
+    )
+    .order_by(tariff_assignments.c.position)
+)
+
+
 async def assigned_tariffs(
     conn: AsyncConnection, charger_id: str, evse_id: int, connector_id: int
 ) -> list[StoredTariff]:
     """The tariffs of one connector (or a charger's default), in order of preference."""
-    rows = (
-        await conn.execute(
-            select(tariffs)
-            .join(tariff_assignments, tariff_assignments.c.tariff_pk == tariffs.c.id)
-            .where(
-                (tariff_assignments.c.charger_id == charger_id)
-                & (tariff_assignments.c.evse_id == evse_id)
-                & (tariff_assignments.c.connector_id == connector_id)
-            )
-            .order_by(tariff_assignments.c.position)
-        )
-    ).mappings()
+    rows = await _ASSIGNED.rows(
+        conn, {"charger_id": charger_id, "evse_id": evse_id, "connector_id": connector_id}
+    )
     return [_tariff(row) for row in rows]
 
 
@@ -236,7 +240,7 @@ async def mark_notified(
     return bool(result.rowcount)
 
 
-def _tariff(row: RowMapping) -> StoredTariff:
+def _tariff(row: Mapping[Any, Any]) -> StoredTariff:
     return StoredTariff(
         pk=row["id"],
         tariff_id=row["tariff_id"],
