@@ -216,6 +216,21 @@ async def query(database_url: str, sql: str, **params: Any) -> list[dict[str, An
         await db.dispose()
 
 
+async def delete_charger_row(database_url: str, charger_id: str) -> None:
+    """Delete a charger's row behind the server's back (its messages can no longer be
+    stored: the way to make the server fail on a live connection)."""
+    from sqlalchemy import text
+
+    from chargegrid.storage.engine import Database
+
+    db = Database(database_url)
+    try:
+        async with db.begin() as conn:
+            await conn.execute(text("DELETE FROM chargers WHERE id = :id"), {"id": charger_id})
+    finally:
+        await db.dispose()
+
+
 def run_cli_result(
     *args: str, env: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:

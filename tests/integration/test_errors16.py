@@ -7,7 +7,7 @@ import json
 import pytest
 from websockets.asyncio.client import ClientConnection
 
-from tests.integration.harness import ServerProcess, exchange, query
+from tests.integration.harness import ServerProcess, delete_charger_row, exchange, query
 
 PASSWORD = "correct-horse-battery"
 HEARTBEAT = '[2, "hb", "Heartbeat", {}]'
@@ -139,16 +139,7 @@ async def test_an_internal_failure_is_an_internal_error_not_a_crash(
         server.websocket("CP-NEIGHBOUR", PASSWORD) as neighbour,
     ):
         await assert_still_serving(ws)
-        from sqlalchemy import text
-
-        from chargegrid.storage.engine import Database
-
-        db = Database(server.database_url)
-        try:
-            async with db.begin() as conn:
-                await conn.execute(text("DELETE FROM chargers WHERE id = 'CP-GONE'"))
-        finally:
-            await db.dispose()
+        await delete_charger_row(server.database_url, "CP-GONE")
         reply = await exchange(
             ws,
             '[2, "s1", "StatusNotification", {"connectorId": 1, "errorCode": "NoError", '

@@ -11,12 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 from websockets.asyncio.client import ClientConnection
 
-from chargegrid.storage.engine import Database
 from tests.integration.conftest import start_server
-from tests.integration.harness import ServerProcess, metric_value, query, scrape_metrics
+from tests.integration.harness import (
+    ServerProcess,
+    delete_charger_row,
+    metric_value,
+    query,
+    scrape_metrics,
+)
 
 PASSWORD = "correct-horse-battery"
 CHARGERS = [f"CP-G{i:02d}" for i in range(24)]
@@ -75,12 +79,7 @@ async def test_a_burst_commits_in_groups_and_a_failure_stays_its_own(
 
         # The charger's row vanishes under its live connection: its CALL cannot be stored,
         # and on PostgreSQL the failed statement spoils the whole transaction it runs in.
-        db = Database(server.database_url)
-        try:
-            async with db.begin() as conn:
-                await conn.execute(text("DELETE FROM chargers WHERE id = 'CP-GONE'"))
-        finally:
-            await db.dispose()
+        await delete_charger_row(server.database_url, "CP-GONE")
         replies = await _burst(sockets, [*CHARGERS[:12], "CP-GONE", *CHARGERS[12:]], "Finishing")
 
     assert replies.pop("CP-GONE")[:3] == [4, "Finishing-CP-GONE", "InternalError"]
