@@ -227,10 +227,7 @@ async def _store(
     terms: BillingTerms,
     remark: str | None,
 ) -> CdrRecord | None:
-    location_id, meter_id = await charger_repo.location_and_meter(conn, transaction.charger_id) or (
-        None,
-        None,
-    )
+    location_id, meter_id = await charger_repo.location_and_meter(conn, transaction.charger_id)
     location = None if location_id is None else await location_repo.get(conn, location_id)
     remote = transaction.remote_start_id is not None or await command_repo.started_transaction(
         conn, transaction.id, REMOTE_START

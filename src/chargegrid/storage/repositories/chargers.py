@@ -104,17 +104,17 @@ async def exists(conn: AsyncConnection, charger_id: str) -> bool:
 
 async def location_of(conn: AsyncConnection, charger_id: str) -> str | None:
     """The id of the charger's location, if it has one."""
-    found = await location_and_meter(conn, charger_id)
-    return None if found is None else found[0]
+    return (await location_and_meter(conn, charger_id))[0]
 
 
 async def location_and_meter(
     conn: AsyncConnection, charger_id: str
-) -> tuple[str | None, str | None] | None:
-    """The charger's location id and meter serial number (None: no such charger)."""
+) -> tuple[str | None, str | None]:
+    """The charger's location id and meter serial number (each None if it has none, both
+    None for an unknown charger)."""
     row = await _LOCATION_AND_METER.first(conn, {"charger_id": charger_id})
     if row is None:
-        return None
+        return None, None
     location_id = row["location_id"]
     return (None if location_id is None else str(location_id)), row["meter_serial_number"]
 
