@@ -24,7 +24,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.dml import ValuesBase
+from sqlalchemy.sql.dml import UpdateBase, ValuesBase
 from sqlalchemy.types import TypeDecorator
 
 Row = dict[str, Any]
@@ -119,7 +119,10 @@ class DirectStatement:
         statement = self._statement
         if isinstance(statement, ValuesBase):
             _refuse_python_defaults(statement.table, names)  # type: ignore[arg-type]
-        compiled = statement.compile(dialect=dialect, column_keys=list(names))
+        # The names are the columns a DML statement sets; a SELECT (even one whose CTEs
+        # write) takes its columns from the statement itself.
+        keys = list(names) if isinstance(statement, UpdateBase) else None
+        compiled = statement.compile(dialect=dialect, column_keys=keys)
         assert isinstance(compiled, SQLCompiler)
         positions = tuple(compiled.positiontup or ())
         bind_processors = compiled._bind_processors

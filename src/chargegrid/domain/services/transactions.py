@@ -37,15 +37,18 @@ from chargegrid.domain.services.webhooks import EventType
 from chargegrid.domain.transaction_state import (
     SUPERSEDED,
     EventFacts,
+    TransactionState,
     decisive_events,
     facts_of,
     summarize,
 )
+from chargegrid.storage.repositories import event_recording
 from chargegrid.storage.repositories import transactions as repo
 
 __all__ = ["SUPERSEDED", "EventOutcome", "apply_event", "record_meter_values"]
 
 DEFAULT_TERMS = BillingTerms()
+_ARRIVING = 2**63 - 1  # the arrival of an event being recorded, until it is stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,14 +85,8 @@ async def apply_event(
         return await _record(conn, found[0], event, now, terms, decisive=found[1])
     transaction = await _create_unknown(conn, event, now)
     if transaction is None:
-        await repo.add_samples(
-            conn,
-            charger_id=event.charger_id,
-            evse_id=event.evse_id or 0,
-            connector_id=event.connector_id,
-            transaction_pk=None,
-            samples=event.samples,
-        )
+        point = repo.MeterPoint(event.charger_id, event.evse_id or 0, event.connector_id)
+        await repo.add_samples(conn, point, None, event.samples)
         return EventOutcome(None, await _authorize(conn, event, now, None), recorded=True)
     return await _record(conn, transaction, event, now, terms)
 
@@ -103,14 +100,7 @@ async def record_meter_values(
     samples: Sequence[MeterSample],
 ) -> None:
     """Store sampled values that belong to no transaction (evse 0: the charger's main meter)."""
-    await repo.add_samples(
-        conn,
-        charger_id=charger_id,
-        evse_id=evse_id,
-        connector_id=connector_id,
-        transaction_pk=None,
-        samples=samples,
-    )
+    await repo.add_samples(conn, repo.MeterPoint(charger_id, evse_id, connector_id), None, samples)
 
 
 async def _start_named_by_platform(
@@ -167,7 +157,7 @@ async def _record(
     decisive: Sequence[EventFacts] | None = None,
 ) -> EventOutcome:
     """Record the event and refresh the transaction; ``decisive``: its decisive events
-    before this one, when the caller read them already (else they are read after)."""
+    before this one, when the caller read them already."""
     authorization = await _authorize(conn, event, now, transaction.id)
     repeat = EventOutcome(transaction, authorization, recorded=False)
     if (
@@ -176,27 +166,34 @@ async def _record(
         and await repo.has_ended_event(conn, transaction.id)
     ):
         return repeat  # an unnumbered end is a retry once the transaction has one
+    if decisive is None:
+        decisive = await repo.decisive_events(conn, transaction.id)
+    # The event's arrival is known once it is stored, and it comes after every event
+    # recorded before: a stand-in that does too decides the same.
     facts = facts_of(
         event,
-        arrival=0,
+        arrival=_ARRIVING,
         authorization_status=None if authorization is None else authorization.status.value,
         received_at=now,
     )
-    arrival = await repo.add_event(conn, transaction.id, facts)
-    if arrival is None:
-        return repeat
-    known = None if decisive is None else [*decisive, replace(facts, arrival=arrival)]
-    updated = await _refresh(
-        conn, transaction, now, terms, new_number=event.seq_no is not None, decisive=known
+    derived, keep = _derive(transaction, [*decisive, facts], new_number=event.seq_no is not None)
+    point = (
+        repo.MeterPoint(event.charger_id, event.evse_id, event.connector_id)
+        if event.evse_id is not None
+        else repo.MeterPoint(event.charger_id, derived.evse_id or 0, derived.connector_id)
     )
-    await repo.add_samples(
+    arrival = await event_recording.record_event(
         conn,
-        charger_id=event.charger_id,
-        evse_id=event.evse_id if event.evse_id is not None else updated.evse_id or 0,
-        connector_id=event.connector_id if event.evse_id is not None else updated.connector_id,
-        transaction_pk=transaction.id,
+        transaction.id,
+        facts,
+        decisive=_ARRIVING in keep,
+        outdated=[e.arrival for e in decisive if e.arrival not in keep],
+        point=point,
         samples=event.samples,
     )
+    if arrival is None:
+        return repeat
+    updated = await _store(conn, transaction, derived, now, terms)
     if cdrs.complete(updated) and not cdrs.complete(transaction):
         await cdrs.issue(conn, updated, now, terms)  # after the event's own samples
     if (updated.evse_id, updated.started_at) != (transaction.evse_id, transaction.started_at):
@@ -204,43 +201,56 @@ async def _record(
     return EventOutcome(updated, authorization, recorded=True)
 
 
-async def _refresh(
-    conn: AsyncConnection,
-    transaction: Transaction,
-    now: datetime,
-    terms: BillingTerms,
-    *,
-    new_number: bool = False,
-    decisive: Sequence[EventFacts] | None = None,
-) -> Transaction:
-    """Derive the transaction again from its recorded events, and store it if it changed.
-
-    Only the decisive events count (read back unless given, in arrival order), with the
-    count of numbered ones (known from the stored state, plus one if ``new_number``: a
-    numbered event was just recorded); the state depends on nothing else. Events no
-    longer decisive are marked so.
-    """
-    facts = (
-        list(decisive) if decisive is not None else await repo.decisive_events(conn, transaction.id)
-    )
+def _derive(
+    transaction: Transaction, facts: Sequence[EventFacts], *, new_number: bool
+) -> tuple[Transaction, set[int]]:
+    """The transaction derived from its decisive events ``facts`` (with the count of
+    numbered ones: known from the stored state, plus one if ``new_number``), and the
+    arrivals of the events it still depends on."""
     state = summarize(
         facts,
         superseded_at=transaction.superseded_at,
         numbered=_numbered(transaction) + (1 if new_number else 0),
     )
-    keep = {e.arrival for e in decisive_events(facts)}
-    await repo.forget_events(conn, [e.arrival for e in facts if e.arrival not in keep])
     derived = {
         field.name: getattr(state, field.name) for field in fields(state) if field.name != "status"
     }
-    refreshed = replace(transaction, status=state.status, **derived)
-    if refreshed != transaction:
-        await repo.update_fields(
-            conn, transaction.id, status=state.status.value, **derived, updated_at=now
-        )
-        await _publish_progress(conn, transaction, refreshed, now)
-        refreshed = await _bill_progress(conn, transaction, refreshed, now, terms)
-    return refreshed
+    keep = {e.arrival for e in decisive_events(facts)}
+    return replace(transaction, status=state.status, **derived), keep
+
+
+async def _refresh(
+    conn: AsyncConnection, transaction: Transaction, now: datetime, terms: BillingTerms
+) -> Transaction:
+    """Derive the transaction again from its recorded events, and store it if it changed;
+    events no longer decisive are marked so."""
+    facts = await repo.decisive_events(conn, transaction.id)
+    derived, keep = _derive(transaction, facts, new_number=False)
+    await repo.forget_events(conn, [e.arrival for e in facts if e.arrival not in keep])
+    return await _store(conn, transaction, derived, now, terms)
+
+
+async def _store(
+    conn: AsyncConnection,
+    transaction: Transaction,
+    derived: Transaction,
+    now: datetime,
+    terms: BillingTerms,
+) -> Transaction:
+    """Store the ``derived`` state of ``transaction`` if it changed, and act on what the
+    change makes known (webhooks, tariff, CDR)."""
+    if derived == transaction:
+        return transaction
+    state = {
+        field.name: getattr(derived, field.name)
+        for field in fields(TransactionState)
+        if field.name != "status"
+    }
+    await repo.update_fields(
+        conn, transaction.id, status=derived.status.value, **state, updated_at=now
+    )
+    await _publish_progress(conn, transaction, derived, now)
+    return await _bill_progress(conn, transaction, derived, now, terms)
 
 
 async def _publish_progress(

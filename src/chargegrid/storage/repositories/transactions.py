@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -82,7 +83,6 @@ _WITH_DECISIVE_EVENTS = DirectStatement(
     )
     .order_by(transaction_events.c.id)
 )
-_INSERT_EVENT = DirectStatement(transaction_events.insert().returning(transaction_events.c.id))
 _ENDED_EVENTS = DirectStatement(
     select(func.count().label("ended"))
     .select_from(transaction_events)
@@ -224,21 +224,6 @@ async def active_on_evse_except(
     return [_transaction(row) for row in rows]
 
 
-async def add_event(conn: AsyncConnection, transaction_pk: int, facts: EventFacts) -> int | None:
-    """Record an event; None when its sequence number is already recorded (a repeat).
-
-    ``facts.arrival`` is not stored: the row id is the arrival order.
-    """
-    values = _event_values(facts)
-    values["transaction_pk"] = transaction_pk
-    if facts.seq_no is None:
-        rows = await _INSERT_EVENT.rows(conn, values)
-        return int(rows[0]["id"])
-    return await insert_ignoring_conflict(
-        conn, transaction_events, values, key=("transaction_pk", "seq_no")
-    )
-
-
 async def has_ended_event(conn: AsyncConnection, transaction_pk: int) -> bool:
     row = await _ENDED_EVENTS.first(conn, {"transaction_pk": transaction_pk})
     return row is not None and bool(row["ended"])
@@ -292,25 +277,29 @@ async def list_page(
     return Page([_transaction(row) for row in rows], total, limit, offset)
 
 
+@dataclass(frozen=True, slots=True)
+class MeterPoint:
+    """Where samples were read: a charger's EVSE (0: its main meter) and connector."""
+
+    charger_id: str
+    evse_id: int
+    connector_id: int | None
+
+
 async def add_samples(
     conn: AsyncConnection,
-    *,
-    charger_id: str,
-    evse_id: int,
-    connector_id: int | None,
+    point: MeterPoint,
     transaction_pk: int | None,
     samples: Sequence[MeterSample],
 ) -> None:
-    if not samples:
-        return
     await _INSERT_SAMPLES.execute_many(
         conn,
         [
             {
-                "charger_id": charger_id,
+                "charger_id": point.charger_id,
                 "transaction_pk": transaction_pk,
-                "evse_id": evse_id,
-                "connector_id": connector_id,
+                "evse_id": point.evse_id,
+                "connector_id": point.connector_id,
                 "sampled_at": sample.sampled_at,
                 "measurand": sample.measurand,
                 "phase": sample.phase,
@@ -375,7 +364,9 @@ async def _first(
     return None if row is None else _transaction(row)
 
 
-def _event_values(facts: EventFacts) -> dict[str, Any]:
+def event_values(facts: EventFacts) -> dict[str, Any]:
+    """The columns of an event row (``facts.arrival`` is not stored: the row id is the
+    arrival order)."""
     return {
         "seq_no": facts.seq_no,
         "event_type": facts.kind.value,
