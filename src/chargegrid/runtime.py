@@ -55,6 +55,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
 
     db = Database(settings.database_url)
     await upgrade(db.url)
+    if not await db.keeps_statistics():
+        logger.warning(
+            "PostgreSQL runs without autovacuum: run ANALYZE regularly, or the plans made "
+            "while tables were small (sequential scans) stay in use as they grow"
+        )
     metrics = Metrics()
     clock = SystemClock()
     bus = LocalCommandBus()

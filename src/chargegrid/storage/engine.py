@@ -144,6 +144,14 @@ class Database:
         async with self.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
+    async def keeps_statistics(self) -> bool:
+        """Whether the database keeps its planner statistics up to date by itself: on
+        PostgreSQL, whether autovacuum runs (SQLite plans without them)."""
+        if self.dialect_name != "postgresql":
+            return True
+        async with self.connect() as connection:
+            return bool((await connection.execute(text("SHOW autovacuum"))).scalar() == "on")
+
     async def dispose(self) -> None:
         """Close every pooled connection."""
         held, self._held = self._held, []

@@ -323,3 +323,11 @@ async def test_many_writers_and_readers_share_a_small_pool(database_url: str) ->
         assert count == 40
     finally:
         await database.dispose()
+
+
+async def test_keeps_statistics_is_what_autovacuum_says(db: Database) -> None:
+    expected = True
+    if db.dialect_name == "postgresql":
+        async with db.connect() as conn:
+            expected = (await conn.execute(text("SHOW autovacuum"))).scalar() == "on"
+    assert await db.keeps_statistics() is expected
