@@ -246,7 +246,26 @@ def summarize(
     ``numbered``: how many distinct sequence numbers the transaction has received, when
     ``facts`` are only its decisive events (by default counted in ``facts``).
     """
+    return summarize_with_decisive(facts, superseded_at=superseded_at, numbered=numbered)[0]
+
+
+def summarize_with_decisive(
+    facts: Sequence[EventFacts],
+    *,
+    superseded_at: datetime | None = None,
+    numbered: int | None = None,
+) -> tuple[TransactionState, list[EventFacts]]:
+    """``summarize`` and ``decisive_events`` of the same facts, worked out once."""
     w = _winners(facts)
+    return _state(w, facts, superseded_at, numbered), w.events()
+
+
+def _state(
+    w: _Winners,
+    facts: Sequence[EventFacts],
+    superseded_at: datetime | None,
+    numbered: int | None,
+) -> TransactionState:
     start, end = w.start, w.end
     meter_start, meter_stop = _meter(w)
     if numbered is None:

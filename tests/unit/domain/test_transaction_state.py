@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
@@ -23,6 +24,7 @@ from chargegrid.domain.transaction_state import (
     decisive_events,
     facts_of,
     summarize,
+    summarize_with_decisive,
     unique_events,
 )
 
@@ -167,6 +169,36 @@ def test_keeping_only_the_decisive_events_as_they_arrive(
         kept = decisive_events([*kept, fact])
         state = summarize(kept, numbered=len(seen))
     assert state == state_after(session)
+
+
+@given(deliveries(), st.booleans())
+def test_a_stand_in_arrival_after_every_other_decides_like_the_real_one(
+    delivery: tuple[list[TransactionEvent], list[TransactionEvent]], numbered: bool
+) -> None:
+    """A store decides before the new event has its arrival: with a stand-in that comes
+    after every event it holds, state and decisive events are those of the real one
+    (for numbered events and, where the arrival decides the order, unnumbered ones)."""
+    _, arrivals = delivery
+    if not numbered:
+        arrivals = [replace(e, seq_no=None) for e in arrivals]
+    stand_in = 2**63 - 1
+    kept: list[EventFacts] = []
+    seen: set[int] = set()
+    for arrival, e in enumerate(arrivals):
+        if e.seq_no is not None:
+            if e.seq_no in seen:
+                continue  # the unique constraint refuses a repeat
+            seen.add(e.seq_no)
+        real = facts_of(e, arrival=arrival, authorization_status="Accepted")
+        state, decisive = summarize_with_decisive(
+            [*kept, replace(real, arrival=stand_in)], numbered=len(seen)
+        )
+        expected = [*kept, real]
+        assert state == summarize(expected, numbered=len(seen))
+        assert {arrival if f.arrival == stand_in else f.arrival for f in decisive} == {
+            f.arrival for f in decisive_events(expected)
+        }
+        kept = decisive_events(expected)
 
 
 @given(sessions())

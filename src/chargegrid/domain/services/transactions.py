@@ -38,9 +38,8 @@ from chargegrid.domain.transaction_state import (
     SUPERSEDED,
     EventFacts,
     TransactionState,
-    decisive_events,
     facts_of,
-    summarize,
+    summarize_with_decisive,
 )
 from chargegrid.storage.repositories import event_recording
 from chargegrid.storage.repositories import transactions as repo
@@ -49,6 +48,8 @@ __all__ = ["SUPERSEDED", "EventOutcome", "apply_event", "record_meter_values"]
 
 DEFAULT_TERMS = BillingTerms()
 _ARRIVING = 2**63 - 1  # the arrival of an event being recorded, until it is stored
+# What a transaction's events decide, besides its status.
+_STATE_FIELDS = tuple(f.name for f in fields(TransactionState) if f.name != "status")
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,15 +208,13 @@ def _derive(
     """The transaction derived from its decisive events ``facts`` (with the count of
     numbered ones: known from the stored state, plus one if ``new_number``), and the
     arrivals of the events it still depends on."""
-    state = summarize(
+    state, decisive = summarize_with_decisive(
         facts,
         superseded_at=transaction.superseded_at,
         numbered=_numbered(transaction) + (1 if new_number else 0),
     )
-    derived = {
-        field.name: getattr(state, field.name) for field in fields(state) if field.name != "status"
-    }
-    keep = {e.arrival for e in decisive_events(facts)}
+    derived = {name: getattr(state, name) for name in _STATE_FIELDS}
+    keep = {e.arrival for e in decisive}
     return replace(transaction, status=state.status, **derived), keep
 
 
@@ -241,11 +240,7 @@ async def _store(
     change makes known (webhooks, tariff, CDR)."""
     if derived == transaction:
         return transaction
-    state = {
-        field.name: getattr(derived, field.name)
-        for field in fields(TransactionState)
-        if field.name != "status"
-    }
+    state = {name: getattr(derived, name) for name in _STATE_FIELDS}
     await repo.update_fields(
         conn, transaction.id, status=derived.status.value, **state, updated_at=now
     )
