@@ -130,12 +130,6 @@ class ThrowawayDatabase:
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name))
             )
 
-    def autovacuum(self) -> bool:
-        """Whether the server runs autovacuum (which also keeps the statistics fresh)."""
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            row = conn.execute("SHOW autovacuum").fetchone()
-        return row is not None and row[0] == "on"
-
     def analyze(self) -> None:
         with psycopg.connect(self.url, autocommit=True) as conn:
             conn.execute("ANALYZE")
@@ -157,6 +151,14 @@ async def analyze_periodically(database: ThrowawayDatabase, interval_s: float) -
     while True:
         await asyncio.sleep(interval_s)
         await asyncio.to_thread(database.analyze)
+
+
+async def _keeps_statistics(url: str) -> bool:
+    db = Database(url)
+    try:
+        return await db.keeps_statistics()
+    finally:
+        await db.dispose()
 
 
 async def register(url: str, charger_ids: Sequence[str], id_tags: Sequence[str]) -> None:
@@ -656,7 +658,7 @@ async def bench(options: Options) -> dict[str, Any]:
         await register(database.url, charger_ids, id_tags)
         analyzer = (
             None
-            if await asyncio.to_thread(database.autovacuum)
+            if await _keeps_statistics(database.url)
             else asyncio.create_task(analyze_periodically(database, ANALYZE_INTERVAL_S))
         )
         port = free_port()
