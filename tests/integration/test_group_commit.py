@@ -96,3 +96,89 @@ async def test_a_burst_commits_in_groups_and_a_failure_stays_its_own(
     assert sorted((row["charger_id"], row["unique_id"]) for row in logged) == sorted(
         (c, f"{status}-{c}") for c in CHARGERS for status in ("Charging", "Finishing")
     )
+
+
+async def _together(
+    sockets: dict[str, ClientConnection], frames: dict[str, list[Any]]
+) -> dict[str, Any]:
+    """Every charger sends its frame at once; their replies' payloads."""
+    for charger_id, frame in frames.items():
+        await sockets[charger_id].send(json.dumps(frame))
+    replies = await asyncio.gather(*(asyncio.wait_for(sockets[c].recv(), 30) for c in frames))
+    decoded = [json.loads(reply) for reply in replies]
+    assert [reply[:2] for reply in decoded] == [[3, frame[1]] for frame in frames.values()]
+    return {c: reply[2] for c, reply in zip(frames, decoded, strict=True)}
+
+
+async def test_transactions_of_a_group_are_read_together_and_each_kept_right(
+    one_lane_server: ServerProcess,
+) -> None:
+    server = one_lane_server
+    chargers = CHARGERS[:12]
+    for charger_id in chargers:
+        await server.register_charger(charger_id, PASSWORD)
+    at = "2026-03-04T05:06:07Z"
+    async with contextlib.AsyncExitStack() as stack:
+        sockets = {
+            charger_id: await stack.enter_async_context(server.websocket(charger_id, PASSWORD))
+            for charger_id in chargers
+        }
+        start = {"connectorId": 1, "idTag": "TAG", "meterStart": 1000, "timestamp": at}
+        started = await _together(
+            sockets, {c: [2, f"start-{c}", "StartTransaction", start] for c in chargers}
+        )
+        ids = {c: reply["transactionId"] for c, reply in started.items()}
+        assert len(set(ids.values())) == len(chargers)
+        before = await scrape_metrics(server)
+        for round_ in (1, 2):
+            readings = {
+                c: [
+                    2,
+                    f"meter-{round_}-{c}",
+                    "MeterValues",
+                    {
+                        "connectorId": 1,
+                        "transactionId": ids[c],
+                        "meterValue": [
+                            {
+                                "timestamp": f"2026-03-04T05:{10 + round_}:00Z",
+                                "sampledValue": [{"value": str(1000 + 10 * i * round_)}],
+                            }
+                        ],
+                    },
+                ]
+                for i, c in enumerate(chargers)
+            }
+            assert list((await _together(sockets, readings)).values()) == [{}] * len(chargers)
+        readings_kept = await query(
+            server.database_url,
+            "SELECT t.charger_id, max(e.energy_last_wh) AS wh FROM transactions t "
+            "JOIN transaction_events e ON e.transaction_pk = t.id GROUP BY t.charger_id",
+        )
+        assert sorted((r["charger_id"], r["wh"]) for r in readings_kept) == [
+            (c, 1000.0 + 20 * i) for i, c in enumerate(chargers)
+        ]
+        stops = {
+            c: [
+                2,
+                f"stop-{c}",
+                "StopTransaction",
+                {
+                    "transactionId": ids[c],
+                    "meterStop": 1000 + 100 * i,
+                    "timestamp": at[:-3] + "59Z",
+                },
+            ]
+            for i, c in enumerate(chargers)
+        }
+        await _together(sockets, stops)
+        after = await scrape_metrics(server)
+    groups = _counted(after, GROUPS) - _counted(before, GROUPS)
+    assert groups < 3 * len(chargers)  # the readings and stops went in groups
+    stored = await query(
+        server.database_url,
+        "SELECT charger_id, transaction_id, status, energy_wh FROM transactions",
+    )
+    assert sorted(
+        (r["charger_id"], r["transaction_id"], r["status"], r["energy_wh"]) for r in stored
+    ) == sorted((c, str(ids[c]), "completed", 100.0 * i) for i, c in enumerate(chargers))

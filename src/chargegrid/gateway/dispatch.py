@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,9 +15,14 @@ from chargegrid.domain.clock import Clock
 from chargegrid.domain.errors import DomainError
 from chargegrid.domain.errors import ErrorKind as DomainErrorKind
 from chargegrid.domain.model import Direction, MessageRecord, RegistrationStatus
-from chargegrid.domain.services import chargers, messages
+from chargegrid.domain.services import chargers, messages, transactions
 from chargegrid.gateway.connection import ChargerConnection, FollowUp, Reply
-from chargegrid.gateway.handlers import Handler, HandlerContext, handlers_for
+from chargegrid.gateway.handlers import (
+    Handler,
+    HandlerContext,
+    handlers_for,
+    transactions_read_by,
+)
 from chargegrid.metrics import Metrics
 from chargegrid.ocpp.protocol import ErrorReply, IncomingCall, IncomingError, IncomingResult
 from chargegrid.ocpp.rpc import ErrorKind, RpcError, encode_payload, encode_result, error_code
@@ -68,6 +73,17 @@ class _Answer:
     follow_ups: tuple[FollowUp, ...]
     result: str
     accepted: bool  # the charger's registration is accepted (commands may flow)
+
+
+def _transactions_read(calls: Iterable[_Call]) -> list[tuple[str, str]]:
+    """The transactions (charger id, transaction id) that handling ``calls`` reads."""
+    keys = []
+    for item in calls:
+        transaction_of = transactions_read_by(item.connection.version).get(item.call.action)
+        transaction_id = None if transaction_of is None else transaction_of(item.call.request)
+        if transaction_id is not None:
+            keys.append((item.connection.charger_id, transaction_id))
+    return keys
 
 
 class Dispatcher:
@@ -172,17 +188,19 @@ class Dispatcher:
             window_s=self._settings.ocpp_replay_window,
         )
         replies: dict[int, str | None] = dict(zip(repeatable, stored, strict=True))
+        fresh = [i for i in range(len(calls)) if replies.get(i) is None]
         answers: list[_Answer] = []
         records: list[MessageRecord] = []
-        for i, item in enumerate(calls):
-            reply = replies.get(i)
-            if reply is not None:
-                frame = encode_result(item.call.unique_id, reply.encode())
-                answers.append(_Answer(frame, (), "replayed", accepted=False))
-                continue
-            answer, record = await self._answer_one(conn, item, inbound[i].payload)
-            answers.append(answer)
-            records.append(record)
+        async with transactions.reading_ahead(conn, _transactions_read(calls[i] for i in fresh)):
+            for i, item in enumerate(calls):
+                reply = replies.get(i)
+                if reply is not None:
+                    frame = encode_result(item.call.unique_id, reply.encode())
+                    answers.append(_Answer(frame, (), "replayed", accepted=False))
+                    continue
+                answer, record = await self._answer_one(conn, item, inbound[i].payload)
+                answers.append(answer)
+                records.append(record)
         if records:
             await messages.record_many(conn, records)
         return answers

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Dialect
@@ -29,6 +29,20 @@ from sqlalchemy.types import TypeDecorator
 
 Row = dict[str, Any]
 _Processor = Callable[[Any], Any] | None
+T = TypeVar("T")
+
+
+def padded(keys: Sequence[T]) -> list[T]:
+    """``keys`` with the last repeated up to the next power of two in count.
+
+    A statement that looks up many keys is built for a count of them; looked up in
+    powers of two, the counts from 1 to 64 take 7 statements, not 64 (the driver keeps
+    a statement cache of its own, 100 by default, and re-prepares what falls out).
+    """
+    count = 1
+    while count < len(keys):
+        count *= 2
+    return [*keys, *[keys[-1]] * (count - len(keys))]
 
 
 @dataclass(frozen=True, slots=True)

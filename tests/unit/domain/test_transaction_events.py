@@ -22,6 +22,7 @@ from chargegrid.domain.model import (
 )
 from chargegrid.domain.services import chargers, id_tokens, transactions
 from chargegrid.storage.engine import Database
+from chargegrid.storage.repositories import transaction_reads
 from chargegrid.storage.repositories import transactions as repo
 from chargegrid.storage.tables import transaction_events
 
@@ -147,12 +148,12 @@ async def test_a_long_transaction_reads_back_only_its_decisive_events(db: Databa
     assert (transaction.energy_wh, transaction.seq_gaps) == (5000, 0)
     assert transaction.trigger_reason == "MeterValuePeriodic"  # from the last update
     async with db.connect() as conn:
-        together = await repo.get_with_decisive_events(conn, "CP", "LONG")
-        assert await repo.get_with_decisive_events(conn, "CP", "NONE") is None
+        together = await transaction_reads.get_with_decisive_events(conn, "CP", "LONG")
+        assert await transaction_reads.get_with_decisive_events(conn, "CP", "NONE") is None
     async with db.begin() as conn:
         values = {"charger_id": "CP", "transaction_id": "BARE", "status": "active"}
         await repo.insert_named(conn, {**values, "created_at": NOW, "updated_at": NOW})
-        bare = await repo.get_with_decisive_events(conn, "CP", "BARE")
+        bare = await transaction_reads.get_with_decisive_events(conn, "CP", "BARE")
     assert bare is not None
     assert (bare[0].transaction_id, bare[1]) == ("BARE", [])
     assert together == (transaction, decisive)

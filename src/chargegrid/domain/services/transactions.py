@@ -13,7 +13,8 @@ all its events are in (``cdrs``).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
@@ -41,10 +42,16 @@ from chargegrid.domain.transaction_state import (
     facts_of,
     summarize_with_decisive,
 )
-from chargegrid.storage.repositories import event_recording
+from chargegrid.storage.repositories import event_recording, transaction_reads
 from chargegrid.storage.repositories import transactions as repo
 
-__all__ = ["SUPERSEDED", "EventOutcome", "apply_event", "record_meter_values"]
+__all__ = [
+    "SUPERSEDED",
+    "EventOutcome",
+    "apply_event",
+    "reading_ahead",
+    "record_meter_values",
+]
 
 DEFAULT_TERMS = BillingTerms()
 _ARRIVING = 2**63 - 1  # the arrival of an event being recorded, until it is stored
@@ -81,7 +88,9 @@ async def apply_event(
     """
     if event.transaction_id is None:
         return await _start_named_by_platform(conn, event, now, terms)
-    found = await repo.get_with_decisive_events(conn, event.charger_id, event.transaction_id)
+    found = await transaction_reads.get_with_decisive_events(
+        conn, event.charger_id, event.transaction_id
+    )
     if found is not None:
         return await _record(conn, found[0], event, now, terms, decisive=found[1])
     transaction = await _create_unknown(conn, event, now)
@@ -90,6 +99,14 @@ async def apply_event(
         await repo.add_samples(conn, point, None, event.samples)
         return EventOutcome(None, await _authorize(conn, event, now, None), recorded=True)
     return await _record(conn, transaction, event, now, terms)
+
+
+def reading_ahead(
+    conn: AsyncConnection, keys: Collection[tuple[str, str]]
+) -> AbstractAsyncContextManager[None]:
+    """Read the transactions of ``keys`` (charger id, transaction id) in one go, for the
+    events about them applied within the block (each from a different charger)."""
+    return transaction_reads.reading_ahead(conn, keys)
 
 
 async def record_meter_values(

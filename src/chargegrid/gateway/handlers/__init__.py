@@ -41,6 +41,21 @@ class HandlerContext:
 Handler = Callable[[HandlerContext, Any], Awaitable[Any]]
 
 
+TransactionOf = Callable[[Any], str | None]
+
+
+def transactions_read_by(version: OcppVersion) -> Mapping[str, TransactionOf]:
+    """For the actions of ``version`` whose handling reads a transaction the request
+    names: which one (the transaction id, or None)."""
+    if version is OcppVersion.V16:
+        from chargegrid.gateway.handlers import v16
+
+        return v16.READS_TRANSACTION
+    from chargegrid.gateway.handlers import v201
+
+    return v201.READS_TRANSACTION
+
+
 def handlers_for(version: OcppVersion) -> Mapping[str, Handler]:
     """The handler of every charger-initiated action of ``version``."""
     if version is OcppVersion.V16:

@@ -23,7 +23,7 @@ from chargegrid.domain.model import (
     TransactionEventKind,
 )
 from chargegrid.domain.services import authorization, chargers, commands, transactions
-from chargegrid.gateway.handlers import Handler, HandlerContext
+from chargegrid.gateway.handlers import Handler, HandlerContext, TransactionOf
 from chargegrid.gateway.handlers.signing import handle_csr
 from chargegrid.ocpp.rpc import ErrorKind, RpcError
 from chargegrid.ocpp.v16 import messages as m
@@ -296,6 +296,11 @@ def _number(text: str) -> float | None:
         return None
     return value if math.isfinite(value) else None
 
+
+READS_TRANSACTION: Mapping[str, TransactionOf] = {
+    "MeterValues": lambda r: None if r.transaction_id is None else str(r.transaction_id),
+    "StopTransaction": lambda r: str(r.transaction_id),
+}
 
 HANDLERS: Mapping[str, Handler] = {
     "Authorize": authorize,

@@ -29,7 +29,7 @@ from chargegrid.domain.model import (
     TransactionEventKind,
 )
 from chargegrid.domain.services import authorization, chargers, commands, reports, transactions
-from chargegrid.gateway.handlers import Handler, HandlerContext
+from chargegrid.gateway.handlers import Handler, HandlerContext, TransactionOf
 from chargegrid.gateway.handlers import v201_reports as more
 from chargegrid.gateway.handlers.costs201 import transaction_cost
 from chargegrid.gateway.handlers.signing import handle_csr
@@ -312,6 +312,10 @@ _ACCEPTED_ONLY: Mapping[str, Handler] = {
     "SignCertificate": sign_certificate,
     "StatusNotification": status_notification,
     "TransactionEvent": transaction_event,
+}
+
+READS_TRANSACTION: Mapping[str, TransactionOf] = {
+    "TransactionEvent": lambda r: r.transaction_info.transaction_id,
 }
 
 HANDLERS: Mapping[str, Handler] = {

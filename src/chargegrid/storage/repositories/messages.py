@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.model import Direction, MessageRecord
-from chargegrid.storage.direct import DirectStatement
+from chargegrid.storage.direct import DirectStatement, padded
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import message_log
 
@@ -51,11 +51,12 @@ async def find_answered_calls(
     id) is one of ``calls``, in one round trip."""
     if not calls:
         return []
+    lookup = padded(calls)
     values: dict[str, Any] = {"since": since}
-    for i, (charger_id, unique_id) in enumerate(calls):
+    for i, (charger_id, unique_id) in enumerate(lookup):
         values[f"charger_id_{i}"] = charger_id
         values[f"unique_id_{i}"] = unique_id
-    rows = await _answered_calls(len(calls)).rows(conn, values)
+    rows = await _answered_calls(len(lookup)).rows(conn, values)
     return [_record(row) for row in rows]
 
 

@@ -59,30 +59,6 @@ _ACTIVE_ON_EVSE_EXCEPT = DirectStatement(
         & (transactions.c.id != bindparam("pk"))
     )
 )
-# A transaction with its decisive events, one row per event (the transaction alone when it
-# has none): the event columns are prefixed.
-_EVENT_PREFIX = "event_"
-_EVENT_COLUMNS = tuple(
-    (_EVENT_PREFIX + column.name, column.name) for column in transaction_events.c
-)
-_WITH_DECISIVE_EVENTS = DirectStatement(
-    select(
-        transactions,
-        *(column.label(_EVENT_PREFIX + column.name) for column in transaction_events.c),
-    )
-    .select_from(
-        transactions.outerjoin(
-            transaction_events,
-            (transaction_events.c.transaction_pk == transactions.c.id)
-            & transaction_events.c.decisive.is_(True),
-        )
-    )
-    .where(
-        (transactions.c.charger_id == bindparam("charger_id"))
-        & (transactions.c.transaction_id == bindparam("transaction_id"))
-    )
-    .order_by(transaction_events.c.id)
-)
 _ENDED_EVENTS = DirectStatement(
     select(func.count().label("ended"))
     .select_from(transaction_events)
@@ -166,23 +142,6 @@ async def get_by_charger_id(
     )
 
 
-async def get_with_decisive_events(
-    conn: AsyncConnection, charger_id: str, transaction_id: str
-) -> tuple[Transaction, list[EventFacts]] | None:
-    """A transaction and its decisive events in arrival order, in one round trip."""
-    rows = await _WITH_DECISIVE_EVENTS.rows(
-        conn, {"charger_id": charger_id, "transaction_id": transaction_id}
-    )
-    if not rows:
-        return None
-    events = [
-        _facts({name: row[label] for label, name in _EVENT_COLUMNS})
-        for row in rows
-        if row[_EVENT_PREFIX + "id"] is not None
-    ]
-    return _transaction(rows[0]), events
-
-
 async def find_start(
     conn: AsyncConnection,
     *,
@@ -221,7 +180,7 @@ async def active_on_evse_except(
     rows = await _ACTIVE_ON_EVSE_EXCEPT.rows(
         conn, {"charger_id": charger_id, "evse_id": evse_id, "pk": pk}
     )
-    return [_transaction(row) for row in rows]
+    return [transaction_of(row) for row in rows]
 
 
 async def has_ended_event(conn: AsyncConnection, transaction_pk: int) -> bool:
@@ -232,7 +191,7 @@ async def has_ended_event(conn: AsyncConnection, transaction_pk: int) -> bool:
 async def decisive_events(conn: AsyncConnection, transaction_pk: int) -> list[EventFacts]:
     """The events of a transaction its state still depends on, in arrival order."""
     rows = await _DECISIVE_EVENTS.rows(conn, {"transaction_pk": transaction_pk})
-    return [_facts(row) for row in rows]
+    return [event_facts_of(row) for row in rows]
 
 
 async def forget_events(conn: AsyncConnection, event_ids: Sequence[int]) -> None:
@@ -252,7 +211,7 @@ async def events_page(
         limit=limit,
         offset=offset,
     )
-    return Page([_facts(row) for row in rows], total, limit, offset)
+    return Page([event_facts_of(row) for row in rows], total, limit, offset)
 
 
 async def list_page(
@@ -274,7 +233,7 @@ async def list_page(
     rows, total = await fetch_page(
         conn, query, order_by=[transactions.c.id.desc()], limit=limit, offset=offset
     )
-    return Page([_transaction(row) for row in rows], total, limit, offset)
+    return Page([transaction_of(row) for row in rows], total, limit, offset)
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,7 +320,7 @@ async def _first(
     conn: AsyncConnection, query: DirectStatement, params: dict[str, Any]
 ) -> Transaction | None:
     row = await query.first(conn, params)
-    return None if row is None else _transaction(row)
+    return None if row is None else transaction_of(row)
 
 
 def event_values(facts: EventFacts) -> dict[str, Any]:
@@ -395,7 +354,8 @@ def event_values(facts: EventFacts) -> dict[str, Any]:
     }
 
 
-def _facts(row: Mapping[Any, Any]) -> EventFacts:
+def event_facts_of(row: Mapping[Any, Any]) -> EventFacts:
+    """An event row as the facts a transaction's state is derived from."""
     return EventFacts(
         kind=TransactionEventKind(row["event_type"]),
         occurred_at=row["occurred_at"],
@@ -425,7 +385,8 @@ def _facts(row: Mapping[Any, Any]) -> EventFacts:
     )
 
 
-def _transaction(row: Mapping[Any, Any]) -> Transaction:
+def transaction_of(row: Mapping[Any, Any]) -> Transaction:
+    """A transaction row as the domain's ``Transaction``."""
     return Transaction(
         id=row["id"],
         charger_id=row["charger_id"],

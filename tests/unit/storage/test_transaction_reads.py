@@ -1,0 +1,102 @@
+"""Transactions read ahead for a group of messages: one statement, each taken once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, insert
+
+from chargegrid.domain.model import TransactionEventKind
+from chargegrid.domain.transaction_state import EventFacts
+from chargegrid.storage.direct import padded
+from chargegrid.storage.engine import Database
+from chargegrid.storage.repositories import transactions as repo
+from chargegrid.storage.repositories.event_recording import record_event
+from chargegrid.storage.repositories.transaction_reads import (
+    MAX_READ_AHEAD,
+    get_with_decisive_events,
+    reading_ahead,
+)
+from chargegrid.storage.tables import chargers, transaction_events, transactions
+
+NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+
+
+async def _charger_with_transactions(db: Database, charger_id: str, count: int) -> None:
+    """``count`` transactions T-0... of the charger, T-i with i decisive events."""
+    async with db.begin() as conn:
+        await conn.execute(
+            insert(chargers).values(
+                id=charger_id,
+                security_profile=1,
+                registration_status="Accepted",
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+        for i in range(count):
+            pk = await repo.insert(
+                conn,
+                {
+                    "charger_id": charger_id,
+                    "transaction_id": f"T-{i}",
+                    "status": "active",
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                },
+            )
+            for seq_no in range(i):
+                facts = EventFacts(
+                    kind=TransactionEventKind.UPDATED,
+                    occurred_at=NOW,
+                    arrival=0,
+                    seq_no=seq_no,
+                    received_at=NOW,
+                )
+                point = repo.MeterPoint(charger_id, 1, 1)
+                await record_event(
+                    conn, pk, facts, decisive=True, outdated=[], point=point, samples=[]
+                )
+
+
+async def test_what_was_read_ahead_is_taken_once_without_the_database(db: Database) -> None:
+    await _charger_with_transactions(db, "CP-1", 3)
+    await _charger_with_transactions(db, "CP-2", 2)
+    keys = [("CP-1", "T-2"), ("CP-2", "T-1"), ("CP-1", "T-0"), ("CP-2", "NONE"), ("CP-1", "T-2")]
+    async with db.connect() as conn:
+        alone = {key: await get_with_decisive_events(conn, *key) for key in keys}
+    assert [len(found[1]) for found in map(alone.get, keys[:3]) if found] == [2, 1, 0]
+    assert alone[("CP-2", "NONE")] is None
+    async with db.begin() as conn:
+        async with reading_ahead(conn, keys):
+            # Gone from the database: what is read ahead is served from memory, once.
+            await conn.execute(delete(transaction_events))
+            await conn.execute(delete(transactions))
+            for key in dict.fromkeys(keys):
+                assert await get_with_decisive_events(conn, *key) == alone[key]
+                assert await get_with_decisive_events(conn, *key) is None
+        assert await get_with_decisive_events(conn, "CP-1", "T-2") is None
+        assert not any("read_ahead" in str(name) for name in conn.info)
+
+
+async def test_more_transactions_than_one_statement_reads_are_read_in_parts(
+    db: Database,
+) -> None:
+    count = MAX_READ_AHEAD + 6
+    await _charger_with_transactions(db, "CP-1", count)
+    keys = [("CP-1", f"T-{i}") for i in range(count)]
+    async with db.begin() as conn, reading_ahead(conn, keys):
+        await conn.execute(delete(transaction_events))
+        await conn.execute(delete(transactions))
+        found = [await get_with_decisive_events(conn, *key) for key in keys]
+    assert [(f[0].transaction_id, len(f[1])) for f in found if f is not None] == [
+        (f"T-{i}", i) for i in range(count)
+    ]
+
+
+def test_keys_are_padded_to_a_power_of_two_with_the_last() -> None:
+    assert padded([1]) == [1]
+    assert padded([1, 2, 3]) == [1, 2, 3, 3]
+    assert padded(list(range(5))) == [0, 1, 2, 3, 4, 4, 4, 4]
+    assert len(padded(list(range(64)))) == 64
+    assert {len(padded(list(range(n)))) for n in range(1, 65)} == {1, 2, 4, 8, 16, 32, 64}
