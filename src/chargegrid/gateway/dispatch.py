@@ -191,7 +191,7 @@ class Dispatcher:
         fresh = [i for i in range(len(calls)) if replies.get(i) is None]
         answers: list[_Answer] = []
         records: list[MessageRecord] = []
-        async with transactions.reading_ahead(conn, _transactions_read(calls[i] for i in fresh)):
+        async with transactions.applied_together(conn, _transactions_read(calls[i] for i in fresh)):
             for i, item in enumerate(calls):
                 reply = replies.get(i)
                 if reply is not None:

@@ -6,13 +6,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.model import MeterSample, TransactionEventKind
 from chargegrid.domain.transaction_state import EventFacts
 from chargegrid.storage.engine import Database
 from chargegrid.storage.repositories import transactions as repo
-from chargegrid.storage.repositories.event_recording import record_event
+from chargegrid.storage.repositories.event_recording import (
+    record_event,
+    record_event_later,
+    recording_together,
+)
 from chargegrid.storage.tables import chargers, meter_samples, transaction_events
 
 NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
@@ -153,3 +158,74 @@ async def test_a_repeated_sequence_number_writes_nothing(db: Database) -> None:
     assert repeat is None
     assert await _decisive(db, pk) == dict.fromkeys(earlier, True)
     assert await _stored_samples(db) == []
+
+
+async def _event_count(db: Database, pk: int) -> int:
+    return len(await _decisive(db, pk))
+
+
+async def test_events_recorded_together_are_written_at_the_end_of_the_block(
+    db: Database,
+) -> None:
+    pk, earlier = await _transaction_with_events(db, 3)
+    async with db.begin() as conn:
+        async with recording_together(conn):
+            for samples, outdated in [(2, earlier[:1]), (2, earlier[1:2]), (3, [])]:
+                await record_event_later(
+                    conn,
+                    pk,
+                    _facts(None),
+                    decisive=False,
+                    outdated=outdated,
+                    point=POINT,
+                    samples=_samples(samples),
+                )
+            # PostgreSQL waits for the end of the block; SQLite writes each at once.
+            in_block = await conn.scalar(
+                select(func.count()).where(transaction_events.c.transaction_pk == pk)
+            )
+            assert in_block == (3 if db.dialect_name == "postgresql" else 6)
+        assert not any("recorded_together" in str(name) for name in conn.info)
+    decisive = await _decisive(db, pk)
+    assert len(decisive) == 6
+    assert [decisive[event_id] for event_id in earlier] == [False, False, True]
+    assert sorted(await _stored_samples(db)) == sorted(
+        (
+            *("CP-1", pk, 2, 1, s.sampled_at, s.measurand, s.value),
+            *(s.unit, s.phase, s.context, s.location, s.signed_data),
+        )
+        for count in (2, 2, 3)
+        for s in _samples(count)
+    )
+
+
+async def _fail_after_one_event(conn: AsyncConnection, pk: int) -> None:
+    async with recording_together(conn):
+        await record_event_later(
+            conn, pk, _facts(None), decisive=False, outdated=[], point=POINT, samples=_samples(1)
+        )
+        raise RuntimeError("the group failed")
+
+
+async def test_a_failed_block_writes_none_of_its_events(db: Database) -> None:
+    pk, _ = await _transaction_with_events(db, 1)
+    async with db.connect() as conn:
+        with pytest.raises(RuntimeError, match="the group failed"):
+            await _fail_after_one_event(conn, pk)
+        await conn.commit()
+    expected = 1 if db.dialect_name == "postgresql" else 2  # SQLite wrote it at once
+    assert await _event_count(db, pk) == expected
+
+
+async def test_only_an_event_without_a_sequence_number_may_wait(db: Database) -> None:
+    pk, _ = await _transaction_with_events(db, 1)
+    async with db.begin() as conn:
+        with pytest.raises(ValueError, match="may be a repeat"):
+            await record_event_later(
+                conn, pk, _facts(7), decisive=True, outdated=[], point=POINT, samples=[]
+            )
+        # Outside a block it is written at once.
+        await record_event_later(
+            conn, pk, _facts(None), decisive=True, outdated=[], point=POINT, samples=[]
+        )
+        assert await conn.scalar(select(func.count()).select_from(transaction_events)) == 2

@@ -13,8 +13,8 @@ all its events are in (``cdrs``).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Collection, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
@@ -48,8 +48,8 @@ from chargegrid.storage.repositories import transactions as repo
 __all__ = [
     "SUPERSEDED",
     "EventOutcome",
+    "applied_together",
     "apply_event",
-    "reading_ahead",
     "record_meter_values",
 ]
 
@@ -101,12 +101,18 @@ async def apply_event(
     return await _record(conn, transaction, event, now, terms)
 
 
-def reading_ahead(
+@asynccontextmanager
+async def applied_together(
     conn: AsyncConnection, keys: Collection[tuple[str, str]]
-) -> AbstractAsyncContextManager[None]:
-    """Read the transactions of ``keys`` (charger id, transaction id) in one go, for the
-    events about them applied within the block (each from a different charger)."""
-    return transaction_reads.reading_ahead(conn, keys)
+) -> AsyncIterator[None]:
+    """For the events of a commit group, each from a different charger, applied within
+    the block: their transactions, ``keys`` (charger id, transaction id), are read in one
+    go before, and the events that change nothing but themselves written in one go after."""
+    async with (
+        transaction_reads.reading_ahead(conn, keys),
+        event_recording.recording_together(conn),
+    ):
+        yield
 
 
 async def record_meter_values(
@@ -200,12 +206,26 @@ async def _record(
         if event.evse_id is not None
         else repo.MeterPoint(event.charger_id, derived.evse_id or 0, derived.connector_id)
     )
+    outdated = [e.arrival for e in decisive if e.arrival not in keep]
+    if event.seq_no is None and derived == transaction:
+        # Never a repeat, and nothing else changes: nothing after it reads the event back,
+        # so it may be written with the rest of its commit group.
+        await event_recording.record_event_later(
+            conn,
+            transaction.id,
+            facts,
+            decisive=_ARRIVING in keep,
+            outdated=outdated,
+            point=point,
+            samples=event.samples,
+        )
+        return EventOutcome(transaction, authorization, recorded=True)
     arrival = await event_recording.record_event(
         conn,
         transaction.id,
         facts,
         decisive=_ARRIVING in keep,
-        outdated=[e.arrival for e in decisive if e.arrival not in keep],
+        outdated=outdated,
         point=point,
         samples=event.samples,
     )

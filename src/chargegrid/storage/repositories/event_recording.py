@@ -4,12 +4,19 @@ Most charger messages about a transaction (every meter reading) write exactly th
 three things. On PostgreSQL they go in one statement, a round trip instead of three
 (data-modifying CTEs); SQLite, in the process, runs them one after another, and so does
 PostgreSQL for an event with more samples than a statement is built for.
+
+An event that cannot be a repeat (it has no sequence number) and that nothing reads back
+before the end of a commit group can be left to that end (``record_event_later`` in a
+``recording_together`` block): the group's events of each shape then go in one round
+trip.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from functools import cache
+from typing import Any
 
 from sqlalchemy import BigInteger, bindparam, exists, false, select, union_all, update
 from sqlalchemy.dialects import postgresql
@@ -37,6 +44,7 @@ _PER_EVENT = ("charger_id", "evse_id", "connector_id")
 # Up to these counts an event is recorded in one statement (one built for each count).
 _MAX_SAMPLES = 32
 _MAX_OUTDATED = 4
+_PENDING = "chargegrid.events_recorded_together"  # in the connection's info
 
 
 @cache
@@ -100,14 +108,8 @@ async def record_event(
     """Record an event of a transaction with its samples, and mark the ``outdated`` events
     no longer decisive; the event's id (its arrival order), or None when its sequence
     number is already recorded (a repeat: then nothing is written)."""
-    values = repo.event_values(facts)
-    values["transaction_pk"] = transaction_pk
-    values["decisive"] = decisive
-    if (
-        conn.dialect.name != "postgresql"
-        or len(samples) > _MAX_SAMPLES
-        or len(outdated) > _MAX_OUTDATED
-    ):
+    values = _event_values(transaction_pk, facts, decisive)
+    if not _in_one_statement(conn, samples, outdated):
         arrival = await insert_ignoring_conflict(
             conn, transaction_events, values, key=("transaction_pk", "seq_no")
         )
@@ -115,6 +117,82 @@ async def record_event(
             await repo.forget_events(conn, outdated)
             await repo.add_samples(conn, point, transaction_pk, samples)
         return arrival
+    _add_statement_values(values, outdated, point, samples)
+    found = await _statement(len(samples), len(outdated)).first(conn, values)
+    return None if found is None else int(found["id"])
+
+
+async def record_event_later(
+    conn: AsyncConnection,
+    transaction_pk: int,
+    facts: EventFacts,
+    *,
+    decisive: bool,
+    outdated: Sequence[int],
+    point: repo.MeterPoint,
+    samples: Sequence[MeterSample],
+) -> None:
+    """``record_event`` for an event without a sequence number (never a repeat), left to
+    the end of the ``recording_together`` block it runs in, if any: nothing may read it
+    back before then."""
+    if facts.seq_no is not None:
+        raise ValueError("an event with a sequence number may be a repeat: record it now")
+    pending: dict[tuple[int, int], list[dict[str, Any]]] | None = conn.info.get(_PENDING)
+    if pending is None or not _in_one_statement(conn, samples, outdated):
+        await record_event(
+            conn,
+            transaction_pk,
+            facts,
+            decisive=decisive,
+            outdated=outdated,
+            point=point,
+            samples=samples,
+        )
+        return
+    values = _event_values(transaction_pk, facts, decisive)
+    _add_statement_values(values, outdated, point, samples)
+    pending.setdefault((len(samples), len(outdated)), []).append(values)
+
+
+@asynccontextmanager
+async def recording_together(conn: AsyncConnection) -> AsyncIterator[None]:
+    """Within the block, ``record_event_later`` keeps the events it is given; the block
+    ends by writing them, one round trip for all the events of each shape (count of
+    samples and of outdated events). Nothing is written when the block fails."""
+    pending: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    conn.info[_PENDING] = pending
+    try:
+        yield
+        for (samples, outdated), rows in pending.items():
+            await _statement(samples, outdated).execute_many(conn, rows)
+    finally:
+        del conn.info[_PENDING]
+
+
+def _in_one_statement(
+    conn: AsyncConnection, samples: Sequence[MeterSample], outdated: Sequence[int]
+) -> bool:
+    return (
+        conn.dialect.name == "postgresql"
+        and len(samples) <= _MAX_SAMPLES
+        and len(outdated) <= _MAX_OUTDATED
+    )
+
+
+def _event_values(transaction_pk: int, facts: EventFacts, decisive: bool) -> dict[str, Any]:
+    values = repo.event_values(facts)
+    values["transaction_pk"] = transaction_pk
+    values["decisive"] = decisive
+    return values
+
+
+def _add_statement_values(
+    values: dict[str, Any],
+    outdated: Sequence[int],
+    point: repo.MeterPoint,
+    samples: Sequence[MeterSample],
+) -> None:
+    """The parameters the one statement takes besides the event's columns."""
     for i, event_id in enumerate(outdated):
         values[f"outdated_{i}"] = event_id
     for name in _PER_EVENT:
@@ -122,5 +200,3 @@ async def record_event(
     for i, sample in enumerate(samples):
         for name in _PER_SAMPLE:
             values[f"sample_{i}_{name}"] = getattr(sample, name)
-    found = await _statement(len(samples), len(outdated)).first(conn, values)
-    return None if found is None else int(found["id"])
