@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, select, true, update
-from sqlalchemy.engine import RowMapping
+from sqlalchemy import ColumnElement, Select, bindparam, delete, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from chargegrid.storage.direct import DirectStatement
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import cdrs, pending_cdrs
 from chargegrid.storage.upsert import insert_if_absent, insert_ignoring_conflict
+
+# Every transaction's end runs these: built once, run on the driver.
+_BY_CDR_ID = DirectStatement(select(cdrs).where(cdrs.c.cdr_id == bindparam("cdr_id")).limit(1))
+_REMOVE_PENDING = DirectStatement(
+    delete(pending_cdrs).where(pending_cdrs.c.transaction_pk == bindparam("transaction_pk"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +81,8 @@ async def insert(conn: AsyncConnection, values: dict[str, Any]) -> int | None:
 
 
 async def get(conn: AsyncConnection, cdr_id: str) -> CdrRecord | None:
-    return await _one(conn, select(cdrs).where(cdrs.c.cdr_id == cdr_id))
+    row = await _BY_CDR_ID.first(conn, {"cdr_id": cdr_id})
+    return None if row is None else _record(row)
 
 
 async def of_transaction(conn: AsyncConnection, transaction_pk: int) -> list[CdrRecord]:
@@ -141,7 +148,7 @@ async def add_pending(conn: AsyncConnection, transaction_pk: int, due_at: dateti
 
 
 async def remove_pending(conn: AsyncConnection, transaction_pk: int) -> None:
-    await conn.execute(delete(pending_cdrs).where(pending_cdrs.c.transaction_pk == transaction_pk))
+    await _REMOVE_PENDING.execute(conn, {"transaction_pk": transaction_pk})
 
 
 async def postpone(conn: AsyncConnection, transaction_pk: int, due_at: datetime) -> None:
@@ -178,7 +185,7 @@ async def _one(conn: AsyncConnection, query: Select[Any]) -> CdrRecord | None:
     return None if row is None else _record(row)
 
 
-def _record(row: RowMapping) -> CdrRecord:
+def _record(row: Mapping[Any, Any]) -> CdrRecord:
     return CdrRecord(
         pk=row["id"],
         cdr_id=row["cdr_id"],

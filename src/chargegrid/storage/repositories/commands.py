@@ -171,11 +171,17 @@ def _command(row: Mapping[Any, Any]) -> Command:
     )
 
 
+_STARTED_TRANSACTION = DirectStatement(
+    select(commands.c.id)
+    .where(
+        (commands.c.transaction_pk == bindparam("transaction_pk"))
+        & (commands.c.name == bindparam("name"))
+    )
+    .limit(1)
+)
+
+
 async def started_transaction(conn: AsyncConnection, transaction_pk: int, name: str) -> bool:
     """Whether a command named ``name`` (e.g. the remote start) is linked to the transaction."""
-    found = await conn.scalar(
-        select(commands.c.id)
-        .where((commands.c.transaction_pk == transaction_pk) & (commands.c.name == name))
-        .limit(1)
-    )
+    found = await _STARTED_TRANSACTION.first(conn, {"transaction_pk": transaction_pk, "name": name})
     return found is not None

@@ -194,18 +194,15 @@ async def freeze(conn: AsyncConnection, values: dict[str, Any]) -> bool:
     return await insert_if_absent(conn, transaction_tariffs, values, key=["transaction_pk"])
 
 
-async def frozen(conn: AsyncConnection, transaction_pk: int) -> FrozenTariff | None:
-    row = (
-        (
-            await conn.execute(
-                select(transaction_tariffs).where(
-                    transaction_tariffs.c.transaction_pk == transaction_pk
-                )
-            )
-        )
-        .mappings()
-        .first()
+_FROZEN = DirectStatement(  # every transaction's start and end reads it
+    select(transaction_tariffs).where(
+        transaction_tariffs.c.transaction_pk == bindparam("transaction_pk")
     )
+)
+
+
+async def frozen(conn: AsyncConnection, transaction_pk: int) -> FrozenTariff | None:
+    row = await _FROZEN.first(conn, {"transaction_pk": transaction_pk})
     if row is None:
         return None
     return FrozenTariff(
