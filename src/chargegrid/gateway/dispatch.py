@@ -108,6 +108,9 @@ class Dispatcher:
             self._answer_group,
             lanes=settings.ocpp_write_lanes,
             max_group=MAX_GROUP,
+            # A group reads its transactions ahead and writes readings behind: that
+            # holds when each of its CALLs is from a different charger.
+            apart=lambda item: item.connection.charger_id,
             on_commit=metrics.commit_group_size.observe,
         )
 

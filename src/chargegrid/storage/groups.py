@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -35,8 +35,9 @@ class CommitGroups(Generic[Item, Outcome]):
 
     ``work`` gets the open transaction and the items of a group (in the order they were
     submitted) and returns one outcome per item. At most ``lanes`` groups are in flight;
-    a group takes at most ``max_group`` items. ``on_commit`` learns each committed
-    group's size.
+    a group takes at most ``max_group`` items. Items with the same ``apart`` key never
+    share a group: of two, the later waits for a later group. ``on_commit`` learns each
+    committed group's size.
     """
 
     def __init__(
@@ -46,6 +47,7 @@ class CommitGroups(Generic[Item, Outcome]):
         *,
         lanes: int,
         max_group: int,
+        apart: Callable[[Item], Hashable] | None = None,
         on_commit: Callable[[int], None] = lambda size: None,
     ) -> None:
         if lanes < 1 or max_group < 1:
@@ -57,6 +59,7 @@ class CommitGroups(Generic[Item, Outcome]):
         self._waiting: deque[tuple[Item, asyncio.Future[Outcome]]] = deque()
         self._busy_lanes = 0
         self._tasks: set[asyncio.Task[None]] = set()
+        self._apart = apart
         self._on_commit = on_commit
 
     async def submit(self, item: Item) -> Outcome:
@@ -74,8 +77,7 @@ class CommitGroups(Generic[Item, Outcome]):
         group: list[tuple[Item, asyncio.Future[Outcome]]] = []
         try:
             while self._waiting:
-                size = min(len(self._waiting), self._max_group)
-                group = [self._waiting.popleft() for _ in range(size)]
+                group = self._take()
                 await self._commit(group)
                 group = []
         finally:
@@ -85,6 +87,26 @@ class CommitGroups(Generic[Item, Outcome]):
             for _, future in group:  # the lane itself was cancelled
                 if not future.done():
                     future.cancel()
+
+    def _take(self) -> list[tuple[Item, asyncio.Future[Outcome]]]:
+        """The next group: the waiting items in order, up to ``max_group``, but none whose
+        ``apart`` key is in the group already (those stay waiting, in order)."""
+        if self._apart is None:
+            size = min(len(self._waiting), self._max_group)
+            return [self._waiting.popleft() for _ in range(size)]
+        group: list[tuple[Item, asyncio.Future[Outcome]]] = []
+        keys: set[Hashable] = set()
+        later: list[tuple[Item, asyncio.Future[Outcome]]] = []
+        while self._waiting and len(group) < self._max_group:
+            waiting = self._waiting.popleft()
+            key = self._apart(waiting[0])
+            if key in keys:
+                later.append(waiting)
+            else:
+                keys.add(key)
+                group.append(waiting)
+        self._waiting.extendleft(reversed(later))
+        return group
 
     async def _commit(self, group: Sequence[tuple[Item, asyncio.Future[Outcome]]]) -> None:
         try:

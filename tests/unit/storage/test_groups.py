@@ -146,3 +146,15 @@ def test_a_group_needs_a_lane_and_room(db: Database) -> None:
         CommitGroups(db, Recorder().work, lanes=0, max_group=1)
     with pytest.raises(ValueError, match="at least one lane"):
         CommitGroups(db, Recorder().work, lanes=1, max_group=0)
+
+
+async def test_items_kept_apart_wait_for_a_later_group_in_order(db: Database) -> None:
+    recorder = Recorder()
+    groups: CommitGroups[str, str] = CommitGroups(
+        db, recorder.work, lanes=1, max_group=64, apart=lambda name: name.split("-")[0]
+    )
+    names = ["A-1", "B-1", "A-2", "C-1", "A-3", "B-2"]
+    outcomes = await asyncio.gather(*(groups.submit(name) for name in names))
+    assert outcomes == [f"{name}:ok" for name in names]
+    assert recorder.groups == [["A-1", "B-1", "C-1"], ["A-2", "B-2"], ["A-3"]]
+    assert await _stored(db) == set(names)
