@@ -3,6 +3,7 @@ together, and nothing at all for a repeat."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from chargegrid.domain.transaction_state import EventFacts
 from chargegrid.storage.engine import Database
 from chargegrid.storage.repositories import transactions as repo
 from chargegrid.storage.repositories.event_recording import (
+    EventRecording,
     record_event,
     record_event_later,
     recording_together,
@@ -52,6 +54,17 @@ def _samples(count: int) -> list[MeterSample]:
     ]
 
 
+def _recording(
+    pk: int,
+    facts: EventFacts,
+    *,
+    decisive: bool = False,
+    outdated: Sequence[int] = (),
+    samples: int = 0,
+) -> EventRecording:
+    return EventRecording(pk, facts, decisive, outdated, POINT, _samples(samples))
+
+
 async def _transaction_with_events(db: Database, count: int) -> tuple[int, list[int]]:
     async with db.begin() as conn:
         await conn.execute(
@@ -75,9 +88,7 @@ async def _transaction_with_events(db: Database, count: int) -> tuple[int, list[
         )
         ids = []
         for seq_no in range(count):
-            found = await record_event(
-                conn, pk, _facts(seq_no), decisive=True, outdated=[], point=POINT, samples=[]
-            )
+            found = await record_event(conn, _recording(pk, _facts(seq_no), decisive=True))
             assert found is not None
             ids.append(found)
     return pk, ids
@@ -122,13 +133,7 @@ async def test_an_event_is_stored_with_its_samples_and_outdates_others(
     pk, earlier = await _transaction_with_events(db, outdated + 1)
     async with db.begin() as conn:
         arrival = await record_event(
-            conn,
-            pk,
-            _facts(None),
-            decisive=False,
-            outdated=earlier[:outdated],
-            point=POINT,
-            samples=_samples(samples),
+            conn, _recording(pk, _facts(None), outdated=earlier[:outdated], samples=samples)
         )
     assert arrival is not None
     assert arrival > max(earlier)  # arrival order: after every event recorded before
@@ -148,12 +153,7 @@ async def test_a_repeated_sequence_number_writes_nothing(db: Database) -> None:
     async with db.begin() as conn:
         repeat = await record_event(
             conn,
-            pk,
-            _facts(1),
-            decisive=True,
-            outdated=earlier[:1],
-            point=POINT,
-            samples=_samples(3),
+            _recording(pk, _facts(1), decisive=True, outdated=earlier[:1], samples=3),
         )
     assert repeat is None
     assert await _decisive(db, pk) == dict.fromkeys(earlier, True)
@@ -172,13 +172,7 @@ async def test_events_recorded_together_are_written_at_the_end_of_the_block(
         async with recording_together(conn):
             for samples, outdated in [(2, earlier[:1]), (2, earlier[1:2]), (3, [])]:
                 await record_event_later(
-                    conn,
-                    pk,
-                    _facts(None),
-                    decisive=False,
-                    outdated=outdated,
-                    point=POINT,
-                    samples=_samples(samples),
+                    conn, _recording(pk, _facts(None), outdated=outdated, samples=samples)
                 )
             # PostgreSQL waits for the end of the block; SQLite writes each at once.
             in_block = await conn.scalar(
@@ -201,9 +195,7 @@ async def test_events_recorded_together_are_written_at_the_end_of_the_block(
 
 async def _fail_after_one_event(conn: AsyncConnection, pk: int) -> None:
     async with recording_together(conn):
-        await record_event_later(
-            conn, pk, _facts(None), decisive=False, outdated=[], point=POINT, samples=_samples(1)
-        )
+        await record_event_later(conn, _recording(pk, _facts(None), samples=1))
         raise RuntimeError("the group failed")
 
 
@@ -221,11 +213,7 @@ async def test_only_an_event_without_a_sequence_number_may_wait(db: Database) ->
     pk, _ = await _transaction_with_events(db, 1)
     async with db.begin() as conn:
         with pytest.raises(ValueError, match="may be a repeat"):
-            await record_event_later(
-                conn, pk, _facts(7), decisive=True, outdated=[], point=POINT, samples=[]
-            )
+            await record_event_later(conn, _recording(pk, _facts(7), decisive=True))
         # Outside a block it is written at once.
-        await record_event_later(
-            conn, pk, _facts(None), decisive=True, outdated=[], point=POINT, samples=[]
-        )
+        await record_event_later(conn, _recording(pk, _facts(None), decisive=True))
         assert await conn.scalar(select(func.count()).select_from(transaction_events)) == 2

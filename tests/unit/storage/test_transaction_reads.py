@@ -11,7 +11,7 @@ from chargegrid.domain.transaction_state import EventFacts
 from chargegrid.storage.direct import padded
 from chargegrid.storage.engine import Database
 from chargegrid.storage.repositories import transactions as repo
-from chargegrid.storage.repositories.event_recording import record_event
+from chargegrid.storage.repositories.event_recording import EventRecording, record_event
 from chargegrid.storage.repositories.transaction_reads import (
     MAX_READ_AHEAD,
     get_with_decisive_events,
@@ -54,9 +54,7 @@ async def _charger_with_transactions(db: Database, charger_id: str, count: int) 
                     received_at=NOW,
                 )
                 point = repo.MeterPoint(charger_id, 1, 1)
-                await record_event(
-                    conn, pk, facts, decisive=True, outdated=[], point=point, samples=[]
-                )
+                await record_event(conn, EventRecording(pk, facts, True, [], point, []))
 
 
 async def test_what_was_read_ahead_is_taken_once_without_the_database(db: Database) -> None:

@@ -206,29 +206,20 @@ async def _record(
         if event.evse_id is not None
         else repo.MeterPoint(event.charger_id, derived.evse_id or 0, derived.connector_id)
     )
-    outdated = [e.arrival for e in decisive if e.arrival not in keep]
-    if event.seq_no is None and derived == transaction:
-        # Never a repeat, and nothing else changes: nothing after it reads the event back,
-        # so it may be written with the rest of its commit group.
-        await event_recording.record_event_later(
-            conn,
-            transaction.id,
-            facts,
-            decisive=_ARRIVING in keep,
-            outdated=outdated,
-            point=point,
-            samples=event.samples,
-        )
-        return EventOutcome(transaction, authorization, recorded=True)
-    arrival = await event_recording.record_event(
-        conn,
+    recording = event_recording.EventRecording(
         transaction.id,
         facts,
         decisive=_ARRIVING in keep,
-        outdated=outdated,
+        outdated=[e.arrival for e in decisive if e.arrival not in keep],
         point=point,
         samples=event.samples,
     )
+    if event.seq_no is None and derived == transaction:
+        # Never a repeat, and nothing else changes: nothing after it reads the event back,
+        # so it may be written with the rest of its commit group.
+        await event_recording.record_event_later(conn, recording)
+        return EventOutcome(transaction, authorization, recorded=True)
+    arrival = await event_recording.record_event(conn, recording)
     if arrival is None:
         return repeat
     updated = await _store(conn, transaction, derived, now, terms)

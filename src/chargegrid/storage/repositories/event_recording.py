@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -95,63 +96,53 @@ def _statement(samples: int, outdated: int) -> DirectStatement:
     return DirectStatement(statement)
 
 
-async def record_event(
-    conn: AsyncConnection,
-    transaction_pk: int,
-    facts: EventFacts,
-    *,
-    decisive: bool,
-    outdated: Sequence[int],
-    point: repo.MeterPoint,
-    samples: Sequence[MeterSample],
-) -> int | None:
-    """Record an event of a transaction with its samples, and mark the ``outdated`` events
-    no longer decisive; the event's id (its arrival order), or None when its sequence
-    number is already recorded (a repeat: then nothing is written)."""
-    values = _event_values(transaction_pk, facts, decisive)
-    if not _in_one_statement(conn, samples, outdated):
+@dataclass(frozen=True, slots=True)
+class EventRecording:
+    """What recording one event of a transaction writes: the event (``decisive`` or
+    not), its samples at ``point``, and the ``outdated`` events (ids) it makes no longer
+    decisive."""
+
+    transaction_pk: int
+    facts: EventFacts
+    decisive: bool
+    outdated: Sequence[int]
+    point: repo.MeterPoint
+    samples: Sequence[MeterSample]
+
+
+async def record_event(conn: AsyncConnection, recording: EventRecording) -> int | None:
+    """Record an event; its id (its arrival order), or None when its sequence number is
+    already recorded (a repeat: then nothing is written)."""
+    values = _event_values(recording)
+    if not _in_one_statement(conn, recording):
         arrival = await insert_ignoring_conflict(
             conn, transaction_events, values, key=("transaction_pk", "seq_no")
         )
         if arrival is not None:
-            await repo.forget_events(conn, outdated)
-            await repo.add_samples(conn, point, transaction_pk, samples)
+            await repo.forget_events(conn, recording.outdated)
+            await repo.add_samples(
+                conn, recording.point, recording.transaction_pk, recording.samples
+            )
         return arrival
-    _add_statement_values(values, outdated, point, samples)
-    found = await _statement(len(samples), len(outdated)).first(conn, values)
+    found = await _statement(len(recording.samples), len(recording.outdated)).first(
+        conn, _with_statement_values(values, recording)
+    )
     return None if found is None else int(found["id"])
 
 
-async def record_event_later(
-    conn: AsyncConnection,
-    transaction_pk: int,
-    facts: EventFacts,
-    *,
-    decisive: bool,
-    outdated: Sequence[int],
-    point: repo.MeterPoint,
-    samples: Sequence[MeterSample],
-) -> None:
+async def record_event_later(conn: AsyncConnection, recording: EventRecording) -> None:
     """``record_event`` for an event without a sequence number (never a repeat), left to
     the end of the ``recording_together`` block it runs in, if any: nothing may read it
     back before then."""
-    if facts.seq_no is not None:
+    if recording.facts.seq_no is not None:
         raise ValueError("an event with a sequence number may be a repeat: record it now")
     pending: dict[tuple[int, int], list[dict[str, Any]]] | None = conn.info.get(_PENDING)
-    if pending is None or not _in_one_statement(conn, samples, outdated):
-        await record_event(
-            conn,
-            transaction_pk,
-            facts,
-            decisive=decisive,
-            outdated=outdated,
-            point=point,
-            samples=samples,
-        )
+    if pending is None or not _in_one_statement(conn, recording):
+        await record_event(conn, recording)
         return
-    values = _event_values(transaction_pk, facts, decisive)
-    _add_statement_values(values, outdated, point, samples)
-    pending.setdefault((len(samples), len(outdated)), []).append(values)
+    shape = (len(recording.samples), len(recording.outdated))
+    values = _with_statement_values(_event_values(recording), recording)
+    pending.setdefault(shape, []).append(values)
 
 
 @asynccontextmanager
@@ -169,34 +160,28 @@ async def recording_together(conn: AsyncConnection) -> AsyncIterator[None]:
         del conn.info[_PENDING]
 
 
-def _in_one_statement(
-    conn: AsyncConnection, samples: Sequence[MeterSample], outdated: Sequence[int]
-) -> bool:
+def _in_one_statement(conn: AsyncConnection, recording: EventRecording) -> bool:
     return (
         conn.dialect.name == "postgresql"
-        and len(samples) <= _MAX_SAMPLES
-        and len(outdated) <= _MAX_OUTDATED
+        and len(recording.samples) <= _MAX_SAMPLES
+        and len(recording.outdated) <= _MAX_OUTDATED
     )
 
 
-def _event_values(transaction_pk: int, facts: EventFacts, decisive: bool) -> dict[str, Any]:
-    values = repo.event_values(facts)
-    values["transaction_pk"] = transaction_pk
-    values["decisive"] = decisive
+def _event_values(recording: EventRecording) -> dict[str, Any]:
+    values = repo.event_values(recording.facts)
+    values["transaction_pk"] = recording.transaction_pk
+    values["decisive"] = recording.decisive
     return values
 
 
-def _add_statement_values(
-    values: dict[str, Any],
-    outdated: Sequence[int],
-    point: repo.MeterPoint,
-    samples: Sequence[MeterSample],
-) -> None:
-    """The parameters the one statement takes besides the event's columns."""
-    for i, event_id in enumerate(outdated):
+def _with_statement_values(values: dict[str, Any], recording: EventRecording) -> dict[str, Any]:
+    """``values`` with the parameters the one statement takes besides the event's columns."""
+    for i, event_id in enumerate(recording.outdated):
         values[f"outdated_{i}"] = event_id
     for name in _PER_EVENT:
-        values[f"sample_{name}"] = getattr(point, name)
-    for i, sample in enumerate(samples):
+        values[f"sample_{name}"] = getattr(recording.point, name)
+    for i, sample in enumerate(recording.samples):
         for name in _PER_SAMPLE:
             values[f"sample_{i}_{name}"] = getattr(sample, name)
+    return values
