@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, delete, func, select, true, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.storage.direct import DirectStatement
@@ -178,11 +178,6 @@ async def pending(conn: AsyncConnection, transaction_pks: Sequence[int]) -> set[
         )
     )
     return {int(pk) for pk in rows.scalars()}
-
-
-async def _one(conn: AsyncConnection, query: Select[Any]) -> CdrRecord | None:
-    row = (await conn.execute(query)).mappings().first()
-    return None if row is None else _record(row)
 
 
 def _record(row: Mapping[Any, Any]) -> CdrRecord:
