@@ -47,7 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -159,6 +159,36 @@ async def _keeps_statistics(url: str) -> bool:
         return await db.keeps_statistics()
     finally:
         await db.dispose()
+
+
+def charger_ids(count: int) -> list[str]:
+    """The benchmark's charger ids."""
+    return [f"BENCH{i:06d}" for i in range(count)]
+
+
+async def register_chargers(database: ThrowawayDatabase, options: Options) -> None:
+    """Register ``options.chargers`` chargers with an id tag per connector."""
+    id_tags = [
+        LoadGenerator.id_tag_for(i, c)
+        for i in range(options.chargers)
+        for c in range(1, options.connectors + 1)
+    ]
+    await register(database.url, charger_ids(options.chargers), id_tags)
+
+
+def chargegrid_serve(database: ThrowawayDatabase, port: int) -> tuple[list[str], dict[str, str]]:
+    """The command and environment of ``chargegrid serve`` on ``database``."""
+    command = [
+        str(Path(sys.executable).with_name("chargegrid")),
+        *("serve", "--host", "127.0.0.1", "--ocpp-port", str(port)),
+        *("--http-port", str(free_port())),
+    ]
+    env = {
+        "CHARGEGRID_DATABASE_URL": database.url,
+        "CHARGEGRID_LOG_LEVEL": "WARNING",
+        "CHARGEGRID_AUTO_REGISTER": "false",
+    }
+    return command, env
 
 
 async def register(url: str, charger_ids: Sequence[str], id_tags: Sequence[str]) -> None:
@@ -416,13 +446,18 @@ async def run_target(
     password: str | None,
     database: ThrowawayDatabase | None,
     sustained: bool,
+    every_rate: bool = False,
+    after_ramp: Callable[[], Awaitable[None]] | None = None,
 ) -> dict[str, Any]:
-    """Start one server, ramp the chargers, step the rate up, then the sustained test."""
-    charger_ids = [f"BENCH{i:06d}" for i in range(options.chargers)]
+    """Start one server, ramp the chargers, step the rate up, then the sustained test.
+
+    The steps stop at the first rate not held, or with ``every_rate`` go on to the last;
+    ``after_ramp`` runs once the chargers are set up.
+    """
     server = start_server(name, command, port, env)
     gen = LoadGenerator(
         f"ws://127.0.0.1:{port}/ocpp",
-        charger_ids=charger_ids,
+        charger_ids=charger_ids(options.chargers),
         password=password,
         connectors=options.connectors,
         call_timeout=options.call_timeout,
@@ -454,6 +489,8 @@ async def run_target(
             "rss_idle_mib": round(rss_idle / 1024, 1),
             "rss_ramped_mib": round(rss_ramped / 1024, 1),
         }
+        if after_ramp is not None:
+            await after_ramp()
         steps: list[dict[str, Any]] = []
         for rate in rates:
             await settle(server)
@@ -468,7 +505,7 @@ async def run_target(
                     p99_limit_ms=options.p99_limit_ms,
                 )
             )
-            if not steps[-1]["held"]:
+            if not steps[-1]["held"] and not every_rate:
                 break
         result["steps"] = steps
         result["capacity_calls_per_s"], _ = capacity(steps)
@@ -645,41 +682,23 @@ def null_rates(
 async def bench(options: Options) -> dict[str, Any]:
     _raise_file_limit()
     database = ThrowawayDatabase(options.admin_url)
-    charger_ids = [f"BENCH{i:06d}" for i in range(options.chargers)]
-    id_tags = [
-        LoadGenerator.id_tag_for(i, c)
-        for i in range(options.chargers)
-        for c in range(1, options.connectors + 1)
-    ]
     log(f"database {database.name}: registering {options.chargers} chargers")
     await asyncio.to_thread(database.create)
     analyzer: asyncio.Task[None] | None = None
     try:
-        await register(database.url, charger_ids, id_tags)
+        await register_chargers(database, options)
         analyzer = (
             None
             if await _keeps_statistics(database.url)
             else asyncio.create_task(analyze_periodically(database, ANALYZE_INTERVAL_S))
         )
         port = free_port()
+        command, env = chargegrid_serve(database, port)
         ours = await run_target(
             "chargegrid",
-            [
-                str(Path(sys.executable).with_name("chargegrid")),
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--ocpp-port",
-                str(port),
-                "--http-port",
-                str(free_port()),
-            ],
+            command,
             port,
-            {
-                "CHARGEGRID_DATABASE_URL": database.url,
-                "CHARGEGRID_LOG_LEVEL": "WARNING",
-                "CHARGEGRID_AUTO_REGISTER": "false",
-            },
+            env,
             options,
             rates=options.rates,
             password=PASSWORD,

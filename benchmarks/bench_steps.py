@@ -17,13 +17,12 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 import uvloop
 
 from benchmarks import bench_load as load
-from chargegrid.simulator.load import LoadGenerator
 
 FIELDS = (
     "target_calls_per_s",
@@ -42,68 +41,37 @@ FIELDS = (
 )
 
 
-async def steps(
-    admin_url: str,
-    chargers: int,
-    rates: Sequence[float],
-    *,
-    seconds: float,
-    warmup: float,
-    lanes: int | None,
-) -> list[dict[str, Any]]:
+async def steps(options: load.Options, lanes: int | None) -> list[dict[str, Any]]:
     """Each rate's figures (``FIELDS``), measured on one server, in the order given."""
     load._raise_file_limit()
-    database = load.ThrowawayDatabase(admin_url)
-    charger_ids = [f"BENCH{i:06d}" for i in range(chargers)]
-    id_tags = [LoadGenerator.id_tag_for(i, c) for i in range(chargers) for c in (1, 2)]
+    database = load.ThrowawayDatabase(options.admin_url)
     await asyncio.to_thread(database.create)
     try:
-        await load.register(database.url, charger_ids, id_tags)
+        await load.register_chargers(database, options)
         port = load.free_port()
-        env = {
-            "CHARGEGRID_DATABASE_URL": database.url,
-            "CHARGEGRID_LOG_LEVEL": "WARNING",
-            "CHARGEGRID_AUTO_REGISTER": "false",
-        }
+        command, env = load.chargegrid_serve(database, port)
         if lanes is not None:
             env["CHARGEGRID_OCPP_WRITE_LANES"] = str(lanes)
-        command = [
-            str(Path(sys.executable).with_name("chargegrid")),
-            *("serve", "--host", "127.0.0.1", "--ocpp-port", str(port)),
-            *("--http-port", str(load.free_port())),
-        ]
-        server = load.start_server("chargegrid", command, port, env)
-        gen = LoadGenerator(
-            f"ws://127.0.0.1:{port}/ocpp",
-            charger_ids=charger_ids,
+        run = await load.run_target(
+            "chargegrid",
+            command,
+            port,
+            env,
+            options,
+            rates=options.rates,
             password=load.PASSWORD,
-            connectors=2,
-            call_timeout=10.0,
+            database=database,
+            sustained=False,
+            every_rate=True,
+            after_ramp=lambda: asyncio.to_thread(database.analyze),
         )
-        try:
-            await server.wait_ready()
-            ramp = await gen.ramp(connect_rate=500.0)
-            load.log(f"{ramp.connected} of {chargers} chargers connected in {ramp.seconds:.1f} s")
-            await asyncio.to_thread(database.analyze)
-            results = []
-            for rate in rates:
-                await load.settle(server)
-                measured = await load.measure(
-                    gen,
-                    server,
-                    rate,
-                    warmup=warmup,
-                    seconds=seconds,
-                    database=database,
-                    p99_limit_ms=load.P99_LIMIT_MS,
-                )
-                results.append({name: measured[name] for name in FIELDS})
-            return results
-        finally:
-            gen.close()
-            await server.stop()
     finally:
         await asyncio.to_thread(database.drop)
+    load.log(
+        f"{run['connected_after_ramp']} of {options.chargers} chargers connected "
+        f"in {run['ramp_s']} s"
+    )
+    return [{name: step[name] for name in FIELDS} for step in run["steps"]]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -119,16 +87,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="PostgreSQL maintenance database URL (a throwaway database is created there)",
     )
     args = parser.parse_args(argv)
-    results = uvloop.run(
-        steps(
-            args.admin_url,
-            args.chargers,
-            [float(rate) for rate in args.rates.split(",")],
-            seconds=args.seconds,
-            warmup=args.warmup,
-            lanes=args.lanes,
-        )
+    options = load._options(
+        [
+            *("--chargers", str(args.chargers), "--rates", args.rates),
+            *("--step-seconds", str(args.seconds), "--admin-url", args.admin_url),
+        ]
     )
+    results = uvloop.run(steps(replace(options, step_warmup=args.warmup), args.lanes))
     for result in results:
         print(json.dumps(result))
     return 0
