@@ -74,6 +74,13 @@ class Settings(BaseSettings):
         description="Seconds during which a repeated CALL (same charger, message id, action "
         "and payload) is answered from the stored reply instead of processed again.",
     )
+    ocpp_commit_window: float = Field(
+        0.002,
+        ge=0,
+        le=0.1,
+        description="Seconds the first charger message waiting to be committed waits for "
+        "others to join its group (group commit); 0 starts each group at once.",
+    )
     ocpp_write_lanes: int = Field(
         4,
         ge=1,

@@ -108,6 +108,7 @@ class Dispatcher:
             self._answer_group,
             lanes=settings.ocpp_write_lanes,
             max_group=MAX_GROUP,
+            window=settings.ocpp_commit_window,
             # A group reads its transactions ahead and writes readings behind: that
             # holds when each of its CALLs is from a different charger.
             apart=lambda item: item.connection.charger_id,

@@ -4,8 +4,10 @@ Chargers send their messages independently, and each message's reply waits for i
 commit. Committing each one on its own costs a BEGIN, a COMMIT and a log flush per
 message; under load most of that is overhead. A ``CommitGroups`` runs the work waiting
 at any moment as one group, in one transaction, on one of a few lanes: under light load
-every item still commits alone and at once, under heavy load the waiting items commit
-together and each caller is answered after that commit.
+every item still commits alone, under heavy load the waiting items commit together and
+each caller is answered after that commit. A short window, during which the first item
+waiting lets others join it, makes groups of several items at moderate load too, where
+the cost of a group (its round trips) would otherwise be paid by one or two items.
 
 A group whose work fails is rolled back as a whole, and each of its items is then run
 again alone, so one item's failure reaches its own caller only. The work must therefore
@@ -27,6 +29,8 @@ from chargegrid.storage.engine import Database
 Item = TypeVar("Item")
 Outcome = TypeVar("Outcome")
 
+# A submitted item, its caller's future, and when its window closes (loop time).
+_Waiting = tuple[Item, asyncio.Future[Outcome], float]
 GroupWork = Callable[[AsyncConnection, Sequence[Item]], Awaitable[Sequence[Outcome]]]
 
 
@@ -35,7 +39,8 @@ class CommitGroups(Generic[Item, Outcome]):
 
     ``work`` gets the open transaction and the items of a group (in the order they were
     submitted) and returns one outcome per item. At most ``lanes`` groups are in flight;
-    a group takes at most ``max_group`` items. Items with the same ``apart`` key never
+    a group takes at most ``max_group`` items, and starts once its first item has waited
+    ``window`` seconds or ``max_group`` items wait. Items with the same ``apart`` key never
     share a group: of two, the later waits for a later group. ``on_commit`` learns each
     committed group's size.
     """
@@ -47,16 +52,18 @@ class CommitGroups(Generic[Item, Outcome]):
         *,
         lanes: int,
         max_group: int,
+        window: float = 0.0,
         apart: Callable[[Item], Hashable] | None = None,
         on_commit: Callable[[int], None] = lambda size: None,
     ) -> None:
-        if lanes < 1 or max_group < 1:
-            raise ValueError("a commit group needs at least one lane and one item")
+        if lanes < 1 or max_group < 1 or window < 0:
+            raise ValueError("a commit group needs a lane, an item and a window of 0 s or more")
         self._db = db
         self._work = work
         self._lanes = lanes
         self._max_group = max_group
-        self._waiting: deque[tuple[Item, asyncio.Future[Outcome]]] = deque()
+        self._window = window
+        self._waiting: deque[_Waiting[Item, Outcome]] = deque()
         self._busy_lanes = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._apart = apart
@@ -64,8 +71,9 @@ class CommitGroups(Generic[Item, Outcome]):
 
     async def submit(self, item: Item) -> Outcome:
         """Run ``item`` in the next group; returns its outcome once the group committed."""
-        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._waiting.append((item, future))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome] = loop.create_future()
+        self._waiting.append((item, future, loop.time() + self._window))
         if self._busy_lanes < self._lanes:
             self._busy_lanes += 1
             task = asyncio.create_task(self._lane())
@@ -74,9 +82,15 @@ class CommitGroups(Generic[Item, Outcome]):
         return await future
 
     async def _lane(self) -> None:
-        group: list[tuple[Item, asyncio.Future[Outcome]]] = []
+        group: list[_Waiting[Item, Outcome]] = []
+        loop = asyncio.get_running_loop()
         try:
             while self._waiting:
+                if len(self._waiting) < self._max_group:
+                    wait = self._waiting[0][2] - loop.time()
+                    if wait > 0:  # the first waiting item's window is still open
+                        await asyncio.sleep(wait)
+                        continue
                 group = self._take()
                 await self._commit(group)
                 group = []
@@ -84,19 +98,19 @@ class CommitGroups(Generic[Item, Outcome]):
             # Free at once, not when the task's callbacks run: an item submitted in
             # between must find the lane free or a lane that will still see it.
             self._busy_lanes -= 1
-            for _, future in group:  # the lane itself was cancelled
+            for _, future, _ in group:  # the lane itself was cancelled
                 if not future.done():
                     future.cancel()
 
-    def _take(self) -> list[tuple[Item, asyncio.Future[Outcome]]]:
+    def _take(self) -> list[_Waiting[Item, Outcome]]:
         """The next group: the waiting items in order, up to ``max_group``, but none whose
         ``apart`` key is in the group already (those stay waiting, in order)."""
         if self._apart is None:
             size = min(len(self._waiting), self._max_group)
             return [self._waiting.popleft() for _ in range(size)]
-        group: list[tuple[Item, asyncio.Future[Outcome]]] = []
+        group: list[_Waiting[Item, Outcome]] = []
         keys: set[Hashable] = set()
-        later: list[tuple[Item, asyncio.Future[Outcome]]] = []
+        later: list[_Waiting[Item, Outcome]] = []
         while self._waiting and len(group) < self._max_group:
             waiting = self._waiting.popleft()
             key = self._apart(waiting[0])
@@ -108,10 +122,10 @@ class CommitGroups(Generic[Item, Outcome]):
         self._waiting.extendleft(reversed(later))
         return group
 
-    async def _commit(self, group: Sequence[tuple[Item, asyncio.Future[Outcome]]]) -> None:
+    async def _commit(self, group: Sequence[_Waiting[Item, Outcome]]) -> None:
         try:
             async with self._db.begin() as conn:
-                outcomes = await self._work(conn, [item for item, _ in group])
+                outcomes = await self._work(conn, [item for item, _, _ in group])
         except Exception as error:
             if len(group) > 1:
                 for one in group:
@@ -120,6 +134,6 @@ class CommitGroups(Generic[Item, Outcome]):
                 group[0][1].set_exception(error)
             return
         self._on_commit(len(group))
-        for (_, future), outcome in zip(group, outcomes, strict=True):
+        for (_, future, _), outcome in zip(group, outcomes, strict=True):
             if not future.done():
                 future.set_result(outcome)

@@ -141,11 +141,50 @@ async def test_a_caller_that_gives_up_does_not_undo_its_item(db: Database) -> No
     assert await _stored(db) == {"L0", "L1"}
 
 
-def test_a_group_needs_a_lane_and_room(db: Database) -> None:
-    with pytest.raises(ValueError, match="at least one lane"):
+def test_a_group_needs_a_lane_room_and_a_window(db: Database) -> None:
+    with pytest.raises(ValueError, match="needs a lane"):
         CommitGroups(db, Recorder().work, lanes=0, max_group=1)
-    with pytest.raises(ValueError, match="at least one lane"):
+    with pytest.raises(ValueError, match="needs a lane"):
         CommitGroups(db, Recorder().work, lanes=1, max_group=0)
+    with pytest.raises(ValueError, match="needs a lane"):
+        CommitGroups(db, Recorder().work, lanes=1, max_group=1, window=-0.1)
+
+
+async def test_items_arriving_within_the_window_of_the_first_share_its_group(
+    db: Database,
+) -> None:
+    recorder = Recorder()
+    sizes: list[int] = []
+    groups: CommitGroups[str, str] = CommitGroups(
+        db, recorder.work, lanes=4, max_group=64, window=0.3, on_commit=sizes.append
+    )
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    first = asyncio.create_task(groups.submit("first"))
+    await asyncio.sleep(0.1)
+    assert not first.done()
+    second = asyncio.create_task(groups.submit("second"))
+    assert await first == "first:ok"
+    answered = loop.time() - started
+    assert await second == "second:ok"
+    assert 0.3 <= answered < 2
+    assert recorder.groups == [["first", "second"]]
+    assert sizes == [2]
+
+
+async def test_a_full_group_does_not_wait_for_its_window(db: Database) -> None:
+    recorder = Recorder()
+    groups: CommitGroups[str, str] = CommitGroups(
+        db, recorder.work, lanes=1, max_group=3, window=1.5
+    )
+    names = ["L0", "L1", "L2", "L3"]
+    tasks = [asyncio.create_task(groups.submit(name)) for name in names]
+    done, _ = await asyncio.wait(tasks[:3], timeout=1)
+    assert len(done) == 3
+    assert recorder.groups == [names[:3]]
+    assert not tasks[3].done()  # alone, it waits for its window
+    assert await tasks[3] == "L3:ok"
+    assert recorder.groups == [names[:3], ["L3"]]
 
 
 async def test_items_kept_apart_wait_for_a_later_group_in_order(db: Database) -> None:
