@@ -68,6 +68,11 @@ async def test_a_burst_commits_in_groups_and_a_failure_stays_its_own(
             charger_id: await stack.enter_async_context(server.websocket(charger_id, PASSWORD))
             for charger_id in [*CHARGERS, "CP-GONE"]
         }
+        boot = {"chargePointVendor": "Vendor", "chargePointModel": "Model"}
+        booted = await _together(
+            sockets, {c: [2, f"boot-{c}", "BootNotification", boot] for c in sockets}
+        )
+        assert {reply["status"] for reply in booted.values()} == {"Accepted"}
         before = await scrape_metrics(server)
         replies = await _burst(sockets, CHARGERS, "Charging")
         assert replies == {c: [3, f"Charging-{c}", {}] for c in CHARGERS}
@@ -77,8 +82,9 @@ async def test_a_burst_commits_in_groups_and_a_failure_stays_its_own(
         assert grouped == len(CHARGERS)  # every CALL committed once
         assert groups < len(CHARGERS)  # and not one by one
 
-        # The charger's row vanishes under its live connection: its CALL cannot be stored,
-        # and on PostgreSQL the failed statement spoils the whole transaction it runs in.
+        # The charger's row vanishes under its live connection: its CALL cannot be stored.
+        # Its writes fail with those of its whole group (on PostgreSQL a failed statement
+        # spoils the transaction it runs in; the group's blind writes are one statement).
         await delete_charger_row(server.database_url, "CP-GONE")
         replies = await _burst(sockets, [*CHARGERS[:12], "CP-GONE", *CHARGERS[12:]], "Finishing")
 
@@ -182,3 +188,50 @@ async def test_transactions_of_a_group_are_read_together_and_each_kept_right(
     assert sorted(
         (r["charger_id"], r["transaction_id"], r["status"], r["energy_wh"]) for r in stored
     ) == sorted((c, str(ids[c]), "completed", 100.0 * i) for i, c in enumerate(chargers))
+
+
+async def test_writes_left_to_the_end_of_a_group_are_each_stored(
+    one_lane_server: ServerProcess,
+) -> None:
+    server = one_lane_server
+    chargers = CHARGERS[:12]
+    for charger_id in chargers:
+        await server.register_charger(charger_id, PASSWORD)
+    async with contextlib.AsyncExitStack() as stack:
+        sockets = {
+            charger_id: await stack.enter_async_context(server.websocket(charger_id, PASSWORD))
+            for charger_id in chargers
+        }
+        before = await scrape_metrics(server)
+        beats = await _together(sockets, {c: [2, f"beat-{c}", "Heartbeat", {}] for c in chargers})
+        assert all("currentTime" in reply for reply in beats.values())
+        faults = {
+            c: [
+                2,
+                f"fault-{c}",
+                "StatusNotification",
+                {"connectorId": 0, "errorCode": "GroundFailure", "status": "Faulted"},
+            ]
+            for c in chargers
+        }
+        assert list((await _together(sockets, faults)).values()) == [{}] * len(chargers)
+        after = await scrape_metrics(server)
+    assert _counted(after, GROUPS) - _counted(before, GROUPS) < 2 * len(chargers)
+    stored = await query(
+        server.database_url,
+        "SELECT id, status, error_code, last_heartbeat_at IS NOT NULL AS beat FROM chargers",
+    )
+    assert sorted((r["id"], r["status"], r["error_code"], r["beat"]) for r in stored) == [
+        (c, "Faulted", "GroundFailure", True) for c in chargers
+    ]
+    history = await query(
+        server.database_url, "SELECT charger_id, status FROM status_changes WHERE evse_id IS NULL"
+    )
+    assert sorted((r["charger_id"], r["status"]) for r in history) == [
+        (c, "Faulted") for c in chargers
+    ]
+    logged = await query(
+        server.database_url,
+        "SELECT count(*) AS n FROM message_log WHERE action IN ('Heartbeat', 'StatusNotification')",
+    )
+    assert logged[0]["n"] == 2 * len(chargers)

@@ -27,6 +27,7 @@ from chargegrid.metrics import Metrics
 from chargegrid.ocpp.protocol import ErrorReply, IncomingCall, IncomingError, IncomingResult
 from chargegrid.ocpp.rpc import ErrorKind, RpcError, encode_payload, encode_result, error_code
 from chargegrid.storage.engine import Database
+from chargegrid.storage.group_scope import group_scope
 from chargegrid.storage.groups import CommitGroups
 
 logger = logging.getLogger(__name__)
@@ -194,8 +195,10 @@ class Dispatcher:
         replies: dict[int, str | None] = dict(zip(repeatable, stored, strict=True))
         fresh = [i for i in range(len(calls)) if replies.get(i) is None]
         answers: list[_Answer] = []
-        records: list[MessageRecord] = []
-        async with transactions.applied_together(conn, _transactions_read(calls[i] for i in fresh)):
+        async with (
+            group_scope(conn),
+            transactions.read_ahead(conn, _transactions_read(calls[i] for i in fresh)),
+        ):
             for i, item in enumerate(calls):
                 reply = replies.get(i)
                 if reply is not None:
@@ -204,9 +207,7 @@ class Dispatcher:
                     continue
                 answer, record = await self._answer_one(conn, item, inbound[i].payload)
                 answers.append(answer)
-                records.append(record)
-        if records:
-            await messages.record_many(conn, records)
+                await messages.record(conn, record)
         return answers
 
     async def _answer_one(

@@ -19,15 +19,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Table
+from sqlalchemy import Select, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, visitors
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase, ValuesBase
+from sqlalchemy.sql.selectable import CTE
 from sqlalchemy.types import TypeDecorator
 
 Row = dict[str, Any]
+_READ_COMMITTED = (None, "read_committed")  # the adapter's None: the server's default
 _Processor = Callable[[Any], Any] | None
 T = TypeVar("T")
 
@@ -55,6 +57,7 @@ class _Plan:
     columns: tuple[str, ...]
     results: tuple[_Processor, ...]
     constants: Mapping[str, Any]  # values the statement itself binds (literals)
+    reads_only: bool  # a SELECT that neither locks nor writes (in a CTE)
 
     def arguments(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         if self.constants:
@@ -85,7 +88,7 @@ class DirectStatement:
     async def rows(self, conn: AsyncConnection, values: Mapping[str, Any]) -> list[Row]:
         """Every row the statement returns, as dicts keyed by column name."""
         plan = self._plan(conn.dialect, values)
-        driver, asyncpg = await _driver(conn)
+        driver, asyncpg = await _driver(conn, read=plan.reads_only)
         args = plan.arguments(values)
         records = await (
             driver.fetch(plan.sql, *args) if asyncpg else driver.execute_fetchall(plan.sql, args)
@@ -97,10 +100,14 @@ class DirectStatement:
         found = await self.rows(conn, values)
         return found[0] if found else None
 
-    async def execute(self, conn: AsyncConnection, values: Mapping[str, Any]) -> None:
-        """Run the statement once (an INSERT or UPDATE without RETURNING)."""
+    async def execute(
+        self, conn: AsyncConnection, values: Mapping[str, Any], *, begin: bool = True
+    ) -> None:
+        """Run the statement once (an INSERT or UPDATE without RETURNING). With
+        ``begin=False`` it runs on its own, as its own transaction, when none has begun
+        (on PostgreSQL; see ``_driver``)."""
         plan = self._plan(conn.dialect, values)
-        driver, asyncpg = await _driver(conn)
+        driver, asyncpg = await _driver(conn, begin=begin)
         args = plan.arguments(values)
         if asyncpg:
             await driver.execute(plan.sql, *args)
@@ -153,7 +160,18 @@ class DirectStatement:
             binds=tuple(_bind_processor(bind_processors.get(name)) for name in positions),
             columns=tuple(entry.keyname for entry in result_columns),
             results=tuple(_result_processor(entry.type, dialect) for entry in result_columns),
+            reads_only=_reads_only(statement),
         )
+
+
+def _reads_only(statement: ClauseElement) -> bool:
+    """Whether ``statement`` is a SELECT without a locking clause or a writing CTE."""
+    if not isinstance(statement, Select) or statement._for_update_arg is not None:
+        return False
+    return not any(
+        isinstance(element, CTE) and isinstance(element.element, UpdateBase)
+        for element in visitors.iterate(statement)
+    )
 
 
 def _bind_processor(processor: object) -> _Processor:
@@ -186,16 +204,27 @@ def _refuse_python_defaults(table: Table, names: tuple[str, ...]) -> None:
         )
 
 
-async def _driver(conn: AsyncConnection) -> tuple[Any, bool]:
+async def _driver(
+    conn: AsyncConnection, *, begin: bool = True, read: bool = False
+) -> tuple[Any, bool]:
     """The driver connection in the transaction, and whether it is asyncpg's.
 
     SQLAlchemy's asyncpg adapter sends BEGIN with the first statement it runs itself; a
     transaction that has run none yet is started here the same way, so that the adapter's
-    COMMIT or ROLLBACK ends it. (SQLite's BEGIN is sent when the transaction begins.)
+    COMMIT or ROLLBACK ends it (and when none was started, there is none to end).
+
+    On PostgreSQL a statement that finds no transaction begun runs on its own, as its own
+    transaction, without a BEGIN (a round trip) for it, when it is a plain ``read`` at
+    READ COMMITTED, the server's default that chargegrid keeps (it sees what it would see
+    as the transaction's first statement), or
+    when the caller asks (``begin=False``: a single statement's writes are atomic).
+    (SQLite's BEGIN is sent when the transaction begins.)
     """
     adapted: Any = conn.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
     if conn.dialect.name == "postgresql":
-        if adapted._transaction is None and adapted.isolation_level != "autocommit":
+        if read and adapted.isolation_level in _READ_COMMITTED:
+            begin = False
+        if begin and adapted._transaction is None and adapted.isolation_level != "autocommit":
             await adapted._start_transaction()
         return adapted._connection, True
     return adapted._connection, False

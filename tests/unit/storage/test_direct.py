@@ -6,12 +6,24 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, func, select, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    func,
+    select,
+    text,
+    update,
+)
 
 from chargegrid.domain.model import Direction
 from chargegrid.storage.direct import DirectStatement
 from chargegrid.storage.engine import Database
 from chargegrid.storage.tables import chargers, message_log, transaction_events, transactions
+from tests import dbutil
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, 123_456, tzinfo=UTC)
 KOLKATA = timezone(timedelta(hours=5, minutes=30))
@@ -168,3 +180,35 @@ async def test_python_side_defaults_are_refused(db: Database) -> None:
     async with db.connect() as conn:
         with pytest.raises(ValueError, match="kind"):
             await statement.execute(conn, {"id": 1})
+
+
+PID = DirectStatement(select(func.pg_backend_pid().label("pid")))
+STATE = select(text("state")).select_from(text("pg_stat_activity")).where(text("pid = :pid"))
+
+
+@pytest.mark.postgresql
+async def test_only_a_plain_read_runs_before_the_transaction_begins(postgresql_url: str) -> None:
+    await dbutil.reset_database(postgresql_url)
+    db = Database(postgresql_url)
+    try:
+        await _charger(db)
+
+        async def state(pid: int) -> str:
+            async with db.connect() as other:
+                return str(await other.scalar(STATE, {"pid": pid}))
+
+        async with db.begin() as conn:
+            found = await PID.first(conn, {})
+            assert found is not None
+            pid = found["pid"]
+            key = {"charger_id": "CP1", "transaction_id": "T1"}
+            assert await DirectStatement(BY_CHARGER_ID).rows(conn, key) == []
+            assert await state(pid) == "idle"  # no BEGIN yet: each read was on its own
+            await DirectStatement(select(chargers.c.id).with_for_update()).rows(conn, {})
+            assert await state(pid) == "idle in transaction"  # a locking read begins it
+        async with db.begin() as conn:
+            assert await PID.first(conn, {}) == {"pid": pid}  # the connection kept
+            await INSERT.first(conn, _transaction())
+            assert await state(pid) == "idle in transaction"  # and so does a write
+    finally:
+        await db.dispose()

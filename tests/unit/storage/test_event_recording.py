@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from chargegrid.domain.model import MeterSample, TransactionEventKind
 from chargegrid.domain.transaction_state import EventFacts
 from chargegrid.storage.engine import Database
+from chargegrid.storage.group_scope import group_scope
 from chargegrid.storage.repositories import transactions as repo
 from chargegrid.storage.repositories.event_recording import (
     EventRecording,
     record_event,
     record_event_later,
-    recording_together,
 )
 from chargegrid.storage.tables import chargers, meter_samples, transaction_events
 
@@ -169,17 +169,16 @@ async def test_events_recorded_together_are_written_at_the_end_of_the_block(
 ) -> None:
     pk, earlier = await _transaction_with_events(db, 3)
     async with db.begin() as conn:
-        async with recording_together(conn):
+        async with group_scope(conn):
             for samples, outdated in [(2, earlier[:1]), (2, earlier[1:2]), (3, [])]:
                 await record_event_later(
                     conn, _recording(pk, _facts(None), outdated=outdated, samples=samples)
                 )
-            # PostgreSQL waits for the end of the block; SQLite writes each at once.
             in_block = await conn.scalar(
                 select(func.count()).where(transaction_events.c.transaction_pk == pk)
             )
-            assert in_block == (3 if db.dialect_name == "postgresql" else 6)
-        assert not any("recorded_together" in str(name) for name in conn.info)
+            assert in_block == 3  # the earlier events only
+        assert not any("group_scope" in str(name) for name in conn.info)
     decisive = await _decisive(db, pk)
     assert len(decisive) == 6
     assert [decisive[event_id] for event_id in earlier] == [False, False, True]
@@ -194,7 +193,7 @@ async def test_events_recorded_together_are_written_at_the_end_of_the_block(
 
 
 async def _fail_after_one_event(conn: AsyncConnection, pk: int) -> None:
-    async with recording_together(conn):
+    async with group_scope(conn):
         await record_event_later(conn, _recording(pk, _facts(None), samples=1))
         raise RuntimeError("the group failed")
 
@@ -205,8 +204,7 @@ async def test_a_failed_block_writes_none_of_its_events(db: Database) -> None:
         with pytest.raises(RuntimeError, match="the group failed"):
             await _fail_after_one_event(conn, pk)
         await conn.commit()
-    expected = 1 if db.dialect_name == "postgresql" else 2  # SQLite wrote it at once
-    assert await _event_count(db, pk) == expected
+    assert await _event_count(db, pk) == 1
 
 
 async def test_only_an_event_without_a_sequence_number_may_wait(db: Database) -> None:

@@ -129,7 +129,7 @@ async def registration_status(conn: AsyncConnection, charger_id: str) -> Registr
 
 
 async def record_heartbeat(conn: AsyncConnection, charger_id: str, now: datetime) -> None:
-    await repo.update_fields(conn, charger_id, last_heartbeat_at=now)
+    await repo.record_heartbeat(conn, charger_id, now)
 
 
 async def record_status(
@@ -140,9 +140,7 @@ async def record_status(
     before = await _current_status(conn, charger_id, report) if watched else None
     await repo.add_status_change(conn, charger_id, report, now)
     if report.evse_id is None:
-        await repo.update_fields(
-            conn, charger_id, status=report.status, error_code=report.error_code, updated_at=now
-        )
+        await repo.save_charger_status(conn, charger_id, report, now)
     else:
         await repo.save_connector_status(conn, charger_id, report, now)
     if watched:

@@ -13,11 +13,8 @@ from chargegrid.storage.repositories import messages as repo
 
 
 async def record(conn: AsyncConnection, message: MessageRecord) -> None:
+    """Log the message (at the end of the group scope, if any: nothing reads it back)."""
     await repo.insert(conn, message)
-
-
-async def record_many(conn: AsyncConnection, messages: Sequence[MessageRecord]) -> None:
-    await repo.insert_many(conn, messages)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,8 @@ all its events are in (``cdrs``).
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Collection, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Collection, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
@@ -48,8 +48,8 @@ from chargegrid.storage.repositories import transactions as repo
 __all__ = [
     "SUPERSEDED",
     "EventOutcome",
-    "applied_together",
     "apply_event",
+    "read_ahead",
     "record_meter_values",
 ]
 
@@ -101,18 +101,14 @@ async def apply_event(
     return await _record(conn, transaction, event, now, terms)
 
 
-@asynccontextmanager
-async def applied_together(
+def read_ahead(
     conn: AsyncConnection, keys: Collection[tuple[str, str]]
-) -> AsyncIterator[None]:
+) -> AbstractAsyncContextManager[None]:
     """For the events of a commit group, each from a different charger, applied within
     the block: their transactions, ``keys`` (charger id, transaction id), are read in one
-    go before, and the events that change nothing but themselves written in one go after."""
-    async with (
-        transaction_reads.reading_ahead(conn, keys),
-        event_recording.recording_together(conn),
-    ):
-        yield
+    go before. (In a group scope, the events that change nothing but themselves are
+    written in one go after.)"""
+    return transaction_reads.reading_ahead(conn, keys)
 
 
 async def record_meter_values(

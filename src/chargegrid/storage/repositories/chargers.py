@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -21,6 +21,7 @@ from chargegrid.domain.model import (
     StatusReport,
 )
 from chargegrid.storage.direct import DirectStatement
+from chargegrid.storage.group_scope import DIALECTS, BlindWrite, write_later
 from chargegrid.storage.prebuilt import check_columns
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import chargers, connectors, device_variables, status_changes
@@ -41,7 +42,7 @@ _LOCATION_AND_METER = DirectStatement(
 )
 # SET: the params
 _UPDATE = DirectStatement(update(chargers).where(chargers.c.id == bindparam("charger_id")))
-_INSERT_STATUS_CHANGE = DirectStatement(status_changes.insert())
+_STATUS_CHANGE = BlindWrite.insert(status_changes)
 _CREDENTIALS = DirectStatement(  # every connection attempt
     select(chargers.c.id, chargers.c.password_hash, chargers.c.security_profile).where(
         chargers.c.id == bindparam("charger_id")
@@ -57,19 +58,51 @@ _CONNECTOR_STATUS = (
     "status_at",
     "updated_at",
 )
-# The connector status upsert, by dialect name; it keeps a newer status than the one reported.
-_SAVE_CONNECTOR_STATUS = {
-    dialect: DirectStatement(
-        upsert_statement(
-            dialect,
-            connectors,
-            key=_CONNECTOR_KEY,
-            update=_CONNECTOR_STATUS,
-            only_if=lambda new: connectors.c.status_at <= new.status_at,
-        )
+
+
+def _connector_status_upsert(dialect: str) -> Any:
+    """The connector status upsert; it keeps a newer status than the one reported."""
+    return upsert_statement(
+        dialect,
+        connectors,
+        key=_CONNECTOR_KEY,
+        update=_CONNECTOR_STATUS,
+        only_if=lambda new: connectors.c.status_at <= new.status_at,
     )
-    for dialect in ("sqlite", "postgresql")
-}
+
+
+_CONNECTOR_STATUS_WRITE = BlindWrite(
+    "connector_status",
+    {name: connectors.c[name].type for name in (*_CONNECTOR_KEY, *_CONNECTOR_STATUS)},
+    {dialect: DirectStatement(_connector_status_upsert(dialect)) for dialect in DIALECTS},
+    lambda rows: _connector_status_upsert("postgresql").from_select(
+        [*_CONNECTOR_KEY, *_CONNECTOR_STATUS], rows
+    ),
+)
+
+
+def _charger_update(name: str, columns: Sequence[str]) -> BlindWrite:
+    """Setting ``columns`` of a charger (by ``charger_id``)."""
+    one = DirectStatement(
+        update(chargers)
+        .where(chargers.c.id == bindparam("charger_id"))
+        .values({column: bindparam(column) for column in columns})
+    )
+
+    def many(rows: Select[Any]) -> Any:
+        given = rows.subquery()
+        return (
+            update(chargers)
+            .where(chargers.c.id == given.c.charger_id)
+            .values({column: given.c[column] for column in columns})
+        )
+
+    types = {"charger_id": chargers.c.id.type, **{c: chargers.c[c].type for c in columns}}
+    return BlindWrite(name, types, dict.fromkeys(DIALECTS, one), many)
+
+
+_HEARTBEAT = _charger_update("charger_heartbeat", ["last_heartbeat_at"])
+_CHARGER_STATUS = _charger_update("charger_status", ["status", "error_code", "updated_at"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +157,19 @@ async def update_fields(conn: AsyncConnection, charger_id: str, **values: Any) -
     await _UPDATE.execute(conn, {**values, "charger_id": charger_id})
 
 
+async def record_heartbeat(conn: AsyncConnection, charger_id: str, at: datetime) -> None:
+    """Note the charger's heartbeat (at the end of the group scope, if any)."""
+    await write_later(conn, _HEARTBEAT, {"last_heartbeat_at": at, "charger_id": charger_id})
+
+
+async def save_charger_status(
+    conn: AsyncConnection, charger_id: str, report: StatusReport, now: datetime
+) -> None:
+    """Set the charger's own status (at the end of the group scope, if any)."""
+    values = {"status": report.status, "error_code": report.error_code, "updated_at": now}
+    await write_later(conn, _CHARGER_STATUS, {**values, "charger_id": charger_id})
+
+
 async def set_disconnected(
     conn: AsyncConnection, charger_ids: Sequence[str], now: datetime
 ) -> None:
@@ -175,7 +221,8 @@ async def list_page(
 async def save_connector_status(
     conn: AsyncConnection, charger_id: str, report: StatusReport, now: datetime
 ) -> None:
-    """Upsert the connector's current status, unless it already holds a newer one."""
+    """Upsert the connector's current status, unless it already holds a newer one (at the
+    end of the group scope, if any)."""
     assert report.evse_id is not None
     assert report.connector_id is not None
     values = {
@@ -190,14 +237,16 @@ async def save_connector_status(
         "status_at": report.occurred_at,
         "updated_at": now,
     }
-    await _SAVE_CONNECTOR_STATUS[conn.dialect.name].execute(conn, values)
+    await write_later(conn, _CONNECTOR_STATUS_WRITE, values)
 
 
 async def add_status_change(
     conn: AsyncConnection, charger_id: str, report: StatusReport, now: datetime
 ) -> None:
-    await _INSERT_STATUS_CHANGE.execute(
+    """Add the report to the status history (at the end of the group scope, if any)."""
+    await write_later(
         conn,
+        _STATUS_CHANGE,
         {
             "charger_id": charger_id,
             "evse_id": report.evse_id,

@@ -7,14 +7,12 @@ PostgreSQL for an event with more samples than a statement is built for.
 
 An event that cannot be a repeat (it has no sequence number) and that nothing reads back
 before the end of a commit group can be left to that end (``record_event_later`` in a
-``recording_together`` block): the group's events of each shape then go in one round
-trip.
+``group_scope``), with the other blind writes of the group.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -26,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from chargegrid.domain.model import MeterSample
 from chargegrid.domain.transaction_state import EventFacts
 from chargegrid.storage.direct import DirectStatement
+from chargegrid.storage.group_scope import BlindWrite, write_later
 from chargegrid.storage.repositories import transactions as repo
 from chargegrid.storage.tables import meter_samples, transaction_events
 from chargegrid.storage.upsert import insert_ignoring_conflict
@@ -45,7 +44,7 @@ _PER_EVENT = ("charger_id", "evse_id", "connector_id")
 # Up to these counts an event is recorded in one statement (one built for each count).
 _MAX_SAMPLES = 32
 _MAX_OUTDATED = 4
-_PENDING = "chargegrid.events_recorded_together"  # in the connection's info
+_EVENT = BlindWrite.insert(transaction_events)  # an event without a sequence number
 
 
 @cache
@@ -132,32 +131,14 @@ async def record_event(conn: AsyncConnection, recording: EventRecording) -> int 
 
 async def record_event_later(conn: AsyncConnection, recording: EventRecording) -> None:
     """``record_event`` for an event without a sequence number (never a repeat), left to
-    the end of the ``recording_together`` block it runs in, if any: nothing may read it
-    back before then."""
+    the end of the group scope it runs in, if any: nothing may read it back before then."""
     if recording.facts.seq_no is not None:
         raise ValueError("an event with a sequence number may be a repeat: record it now")
-    pending: dict[tuple[int, int], list[dict[str, Any]]] | None = conn.info.get(_PENDING)
-    if pending is None or not _in_one_statement(conn, recording):
-        await record_event(conn, recording)
-        return
-    shape = (len(recording.samples), len(recording.outdated))
-    values = _with_statement_values(_event_values(recording), recording)
-    pending.setdefault(shape, []).append(values)
-
-
-@asynccontextmanager
-async def recording_together(conn: AsyncConnection) -> AsyncIterator[None]:
-    """Within the block, ``record_event_later`` keeps the events it is given; the block
-    ends by writing them, one round trip for all the events of each shape (count of
-    samples and of outdated events). Nothing is written when the block fails."""
-    pending: dict[tuple[int, int], list[dict[str, Any]]] = {}
-    conn.info[_PENDING] = pending
-    try:
-        yield
-        for (samples, outdated), rows in pending.items():
-            await _statement(samples, outdated).execute_many(conn, rows)
-    finally:
-        del conn.info[_PENDING]
+    await write_later(conn, _EVENT, _event_values(recording))
+    for row in repo.sample_rows(recording.point, recording.transaction_pk, recording.samples):
+        await write_later(conn, repo.SAMPLES, row)
+    for event_id in recording.outdated:
+        await write_later(conn, repo.OUTDATED, {"event_id": event_id})
 
 
 def _in_one_statement(conn: AsyncConnection, recording: EventRecording) -> bool:

@@ -11,21 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.model import Direction, MessageRecord
 from chargegrid.storage.direct import DirectStatement, padded
+from chargegrid.storage.group_scope import BlindWrite, write_later
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import message_log
 
 # Every CALL of every charger runs these two: built once, run on the driver.
-_INSERT = DirectStatement(message_log.insert())
+_INSERT = BlindWrite.insert(message_log)
 _ANSWERED_CALLS: dict[int, DirectStatement] = {}  # by the number of calls looked up
 
 
 async def insert(conn: AsyncConnection, record: MessageRecord) -> None:
-    await _INSERT.execute(conn, _values(record))
-
-
-async def insert_many(conn: AsyncConnection, records: Sequence[MessageRecord]) -> None:
-    """Insert several records in one go (one round trip on PostgreSQL)."""
-    await _INSERT.execute_many(conn, [_values(record) for record in records])
+    """Insert the record (at the end of the group scope, if any)."""
+    await write_later(conn, _INSERT, _values(record))
 
 
 def _values(record: MessageRecord) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.charging_periods import StateChange
@@ -19,6 +19,7 @@ from chargegrid.domain.model import (
 )
 from chargegrid.domain.transaction_state import EventFacts
 from chargegrid.storage.direct import DirectStatement
+from chargegrid.storage.group_scope import DIALECTS, BlindWrite
 from chargegrid.storage.prebuilt import check_columns
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import meter_samples, transaction_events, transactions
@@ -80,7 +81,25 @@ _FORGET_EVENT = DirectStatement(
     .where(transaction_events.c.id == bindparam("event_id"))
     .values(decisive=False)
 )
-_INSERT_SAMPLES = DirectStatement(meter_samples.insert())
+SAMPLES = BlindWrite.insert(meter_samples)
+
+
+def _outdated_many(rows: Select[Any]) -> Any:
+    given = rows.subquery()
+    return (
+        update(transaction_events)
+        .where(transaction_events.c.id == given.c.event_id)
+        .values(decisive=False)
+    )
+
+
+# Events no longer decisive, by ``event_id``.
+OUTDATED = BlindWrite(
+    "events_outdated",
+    {"event_id": transaction_events.c.id.type},
+    dict.fromkeys(DIALECTS, _FORGET_EVENT),
+    _outdated_many,
+)
 
 
 def _same_start(*, token_is_null: bool, meter_start_is_null: bool) -> Any:
@@ -251,26 +270,32 @@ async def add_samples(
     transaction_pk: int | None,
     samples: Sequence[MeterSample],
 ) -> None:
-    await _INSERT_SAMPLES.execute_many(
-        conn,
-        [
-            {
-                "charger_id": point.charger_id,
-                "transaction_pk": transaction_pk,
-                "evse_id": point.evse_id,
-                "connector_id": point.connector_id,
-                "sampled_at": sample.sampled_at,
-                "measurand": sample.measurand,
-                "phase": sample.phase,
-                "unit": sample.unit,
-                "context": sample.context,
-                "location": sample.location,
-                "value": sample.value,
-                "signed_data": sample.signed_data,
-            }
-            for sample in samples
-        ],
+    await SAMPLES.one[conn.dialect.name].execute_many(
+        conn, sample_rows(point, transaction_pk, samples)
     )
+
+
+def sample_rows(
+    point: MeterPoint, transaction_pk: int | None, samples: Sequence[MeterSample]
+) -> list[dict[str, Any]]:
+    """The ``meter_samples`` rows of ``samples`` taken at ``point``."""
+    return [
+        {
+            "charger_id": point.charger_id,
+            "transaction_pk": transaction_pk,
+            "evse_id": point.evse_id,
+            "connector_id": point.connector_id,
+            "sampled_at": sample.sampled_at,
+            "measurand": sample.measurand,
+            "phase": sample.phase,
+            "unit": sample.unit,
+            "context": sample.context,
+            "location": sample.location,
+            "value": sample.value,
+            "signed_data": sample.signed_data,
+        }
+        for sample in samples
+    ]
 
 
 # A transaction's CDR reads these when it ends: built once, run on the driver.

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -13,6 +14,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.storage.direct import DirectStatement
+from chargegrid.storage.group_scope import read_once
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import webhook_deliveries, webhooks
 
@@ -108,15 +110,17 @@ async def delete_webhook(conn: AsyncConnection, webhook_id: int) -> bool:
 _ACTIVE_SUBSCRIPTIONS = DirectStatement(
     select(webhooks.c.id, webhooks.c.event_types).where(webhooks.c.active.is_(True))
 )
+_ACTIVE = "webhooks.active_subscriptions"  # read once per group scope
 
 
 async def subscribers(conn: AsyncConnection, event_type: str) -> list[int]:
     """The active webhooks subscribed to ``event_type``.
 
-    One query on a table of a handful of rows; the subscription lists are JSON, which the
-    two engines query differently, so they are matched here.
+    One query on a table of a handful of rows (one per group scope); the subscription
+    lists are JSON, which the two engines query differently, so they are matched here.
     """
-    rows = await _ACTIVE_SUBSCRIPTIONS.rows(conn, {})
+    read = partial(_ACTIVE_SUBSCRIPTIONS.rows, conn, {})
+    rows = await read_once(conn, _ACTIVE, read)
     return [row["id"] for row in rows if event_type in row["event_types"]]
 
 

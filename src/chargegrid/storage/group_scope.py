@@ -1,0 +1,149 @@
+"""What the messages of one commit group share on its connection.
+
+A commit group answers messages from different chargers in one transaction. Most of what
+they write is written blind: nothing in the group reads it back (a heartbeat's time, a
+status change, a meter reading, the message log). Within ``group_scope`` such writes are
+kept (``write_later``) and made when the block ends. On PostgreSQL they then all go in
+one statement, each kind of write a data-modifying CTE over one array per column: a
+group's writes cost one round trip, and when nothing else in the group wrote, that
+statement is the whole transaction and needs no BEGIN and COMMIT of its own. Elsewhere
+each kind runs as one ``executemany``. A block that fails writes nothing.
+
+Reads that every message would repeat, and whose answer the group may share, are made
+once (``read_once``). Outside a block both run at once, so the same code serves a
+message handled alone.
+
+Each row may get one blind write per group: the writes of one statement do not see each
+other. Commit groups hold that by taking one message per charger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import Select, Table, bindparam, func, literal_column, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.types import TypeEngine
+
+from chargegrid.storage.direct import DirectStatement
+
+T = TypeVar("T")
+
+DIALECTS = ("postgresql", "sqlite")
+_SCOPE = "chargegrid.group_scope"  # in the connection's info, while a block runs
+
+
+@dataclass(frozen=True, eq=False)
+class BlindWrite:
+    """A kind of write nothing in its group reads back, one row at a time.
+
+    ``one`` (by dialect name) writes a row from a dict of ``columns`` (by name, with
+    their types). ``many`` is the same write of the rows of a SELECT with those columns;
+    it is used on PostgreSQL, where that SELECT unnests one array per column. ``name``
+    tells this write's CTE and parameters from the others' in the group's statement.
+    """
+
+    name: str
+    columns: Mapping[str, TypeEngine[Any]]
+    one: Mapping[str, DirectStatement]
+    many: Callable[[Select[Any]], UpdateBase]
+
+    @classmethod
+    def insert(cls, table: Table, columns: Sequence[str] | None = None) -> BlindWrite:
+        """Inserting rows of ``table`` with ``columns`` (all but the primary key)."""
+        names = list(columns or (c.name for c in table.columns if not c.primary_key))
+        one = DirectStatement(table.insert())
+        return cls(
+            table.name,
+            {name: table.c[name].type for name in names},
+            dict.fromkeys(DIALECTS, one),
+            lambda rows: table.insert().from_select(names, rows),
+        )
+
+    def rows(self) -> Select[Any]:
+        """The rows given to ``many``: the parameter arrays, unnested side by side."""
+        return select(
+            *(
+                func.unnest(bindparam(self._array(name), type_=ARRAY(type_))).label(name)
+                for name, type_ in self.columns.items()
+            )
+        )
+
+    def _array(self, column: str) -> str:
+        return f"{self.name}__{column}"
+
+
+class _Scope:
+    __slots__ = ("reads", "writes")
+
+    def __init__(self) -> None:
+        self.writes: dict[BlindWrite, list[Mapping[str, Any]]] = {}
+        self.reads: dict[str, object] = {}
+
+
+@asynccontextmanager
+async def group_scope(conn: AsyncConnection) -> AsyncIterator[None]:
+    """Within the block, ``write_later`` keeps its writes and ``read_once`` its answers;
+    the block ends by making the kept writes (none if it fails)."""
+    if _SCOPE in conn.info:
+        raise RuntimeError("a group scope is already open on this connection")
+    scope = conn.info[_SCOPE] = _Scope()
+    try:
+        yield
+        if not scope.writes:
+            pass
+        elif conn.dialect.name == "postgresql":
+            await _in_one_statement(conn, scope.writes)
+        else:
+            for write, rows in scope.writes.items():
+                await write.one[conn.dialect.name].execute_many(conn, rows)
+    finally:
+        del conn.info[_SCOPE]
+
+
+async def write_later(conn: AsyncConnection, write: BlindWrite, row: Mapping[str, Any]) -> None:
+    """Make ``write`` of ``row`` at the end of the group scope, or now outside one."""
+    scope: _Scope | None = conn.info.get(_SCOPE)
+    if scope is None:
+        await write.one[conn.dialect.name].execute(conn, row)
+    else:
+        scope.writes.setdefault(write, []).append(row)
+
+
+async def read_once(conn: AsyncConnection, key: str, read: Callable[[], Awaitable[T]]) -> T:
+    """``read()``'s answer, made once per group scope under ``key`` (every time outside
+    one). For reads whose answer holds for the whole group, as a transaction that read
+    them once would see it."""
+    scope: _Scope | None = conn.info.get(_SCOPE)
+    if scope is None:
+        return await read()
+    if key not in scope.reads:
+        scope.reads[key] = await read()
+    return cast(T, scope.reads[key])
+
+
+async def _in_one_statement(
+    conn: AsyncConnection, writes: Mapping[BlindWrite, Sequence[Mapping[str, Any]]]
+) -> None:
+    kinds = tuple(sorted(writes, key=lambda write: write.name))
+    values = {
+        write._array(name): [row[name] for row in writes[write]]
+        for write in kinds
+        for name in write.columns
+    }
+    await _statement(kinds).execute(conn, values, begin=False)
+
+
+@cache
+def _statement(kinds: tuple[BlindWrite, ...]) -> DirectStatement:
+    """One statement making every kind of write in ``kinds``, one CTE each."""
+    statement: Select[Any] = select(literal_column("1"))
+    for write in kinds:
+        statement = statement.add_cte(write.many(write.rows()).cte(write.name))
+    return DirectStatement(statement)

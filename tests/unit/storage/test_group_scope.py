@@ -1,0 +1,156 @@
+"""A group scope keeps blind writes to its end (on PostgreSQL, one statement for all)
+and makes shared reads once."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from asyncpg.exceptions import IntegrityConstraintViolationError
+from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from chargegrid.storage.direct import DirectStatement
+from chargegrid.storage.engine import Database
+from chargegrid.storage.group_scope import (
+    DIALECTS,
+    BlindWrite,
+    group_scope,
+    read_once,
+    write_later,
+)
+from chargegrid.storage.tables import locations, status_changes
+
+NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+INSERT = BlindWrite.insert(locations, ["id", "name", "created_at"])
+
+
+def _renamed(rows: Select[Any]) -> Any:
+    given = rows.subquery()
+    return update(locations).where(locations.c.id == given.c.location_id).values(name=given.c.name)
+
+
+RENAME = BlindWrite(
+    "location_names",
+    {"location_id": locations.c.id.type, "name": locations.c.name.type},
+    dict.fromkeys(
+        DIALECTS,
+        DirectStatement(
+            update(locations)
+            .where(locations.c.id == bindparam("location_id"))
+            .values(name=bindparam("name"))
+        ),
+    ),
+    _renamed,
+)
+
+
+def _location(location_id: str) -> dict[str, object]:
+    return {"id": location_id, "name": location_id, "created_at": NOW}
+
+
+async def _names(conn: AsyncConnection) -> dict[str, str]:
+    rows = await conn.execute(select(locations.c.id, locations.c.name))
+    return {row.id: row.name for row in rows}
+
+
+async def test_writes_kept_in_a_scope_run_at_its_end(db: Database) -> None:
+    async with db.begin() as conn:
+        await conn.execute(locations.insert().values(_location("L0")))
+        async with group_scope(conn):
+            for location_id in ("L1", "L2", "L3"):
+                await write_later(conn, INSERT, _location(location_id))
+            await write_later(conn, RENAME, {"name": "renamed", "location_id": "L0"})
+            assert await _names(conn) == {"L0": "L0"}
+        assert await _names(conn) == {"L0": "renamed", "L1": "L1", "L2": "L2", "L3": "L3"}
+    async with db.connect() as conn:
+        assert await _names(conn) == {"L0": "renamed", "L1": "L1", "L2": "L2", "L3": "L3"}
+
+
+async def test_a_scope_whose_transaction_had_not_begun_writes_in_one_statement(
+    db: Database,
+) -> None:
+    async with db.begin() as conn:
+        async with group_scope(conn):
+            await write_later(conn, INSERT, _location("L1"))
+            await write_later(conn, INSERT, _location("L2"))
+        async with db.connect() as other:
+            seen = await _names(other)
+    # On PostgreSQL the one statement was its own transaction, committed at once; SQLite
+    # began the transaction with the block and commits it at its end.
+    assert seen == ({"L1": "L1", "L2": "L2"} if db.dialect_name == "postgresql" else {})
+
+
+async def _fail_after_one_write(conn: AsyncConnection) -> None:
+    async with group_scope(conn):
+        await write_later(conn, INSERT, _location("L1"))
+        raise RuntimeError("the group failed")
+
+
+async def test_a_failed_scope_writes_nothing(db: Database) -> None:
+    async with db.begin() as conn:
+        with pytest.raises(RuntimeError, match="the group failed"):
+            await _fail_after_one_write(conn)
+        assert await _names(conn) == {}
+        async with group_scope(conn):  # the failed scope is closed
+            await write_later(conn, INSERT, _location("L2"))
+    async with db.connect() as conn:
+        assert await _names(conn) == {"L2": "L2"}
+
+
+async def test_outside_a_scope_writes_run_at_once(db: Database) -> None:
+    async with db.begin() as conn:
+        await write_later(conn, INSERT, _location("L1"))
+        assert await _names(conn) == {"L1": "L1"}
+
+
+async def test_a_read_is_made_once_per_scope(db: Database) -> None:
+    reads: list[int] = []
+
+    async def read() -> int:
+        reads.append(len(reads))
+        return len(reads)
+
+    async with db.begin() as conn:
+        async with group_scope(conn):
+            assert [await read_once(conn, "answer", read) for _ in range(3)] == [1, 1, 1]
+            assert await read_once(conn, "other", read) == 2
+        assert await read_once(conn, "answer", read) == 3  # outside: every time
+        async with group_scope(conn):
+            assert await read_once(conn, "answer", read) == 4  # a new scope reads again
+    assert reads == [0, 1, 2, 3]
+
+
+async def test_scopes_do_not_nest(db: Database) -> None:
+    async with db.begin() as conn, group_scope(conn):
+        with pytest.raises(RuntimeError, match="already open"):
+            async with group_scope(conn):
+                pass
+
+
+async def test_a_failing_write_keeps_every_write_of_the_scope_out(db: Database) -> None:
+    # Written on the driver, the driver's own error reaches the caller.
+    with pytest.raises((sqlite3.IntegrityError, IntegrityConstraintViolationError)):
+        await _write_a_location_and_an_orphan(db)
+    async with db.connect() as conn:
+        assert await _names(conn) == {}
+
+
+async def _write_a_location_and_an_orphan(db: Database) -> None:
+    orphan = BlindWrite.insert(status_changes)  # its charger must exist
+    async with db.begin() as conn, group_scope(conn):
+        await write_later(conn, INSERT, _location("L1"))
+        await write_later(
+            conn,
+            orphan,
+            {
+                "charger_id": "NO-SUCH-CHARGER",
+                **dict.fromkeys(("evse_id", "connector_id", "error_code", "info")),
+                **dict.fromkeys(("vendor_id", "vendor_error_code")),
+                "status": "Available",
+                "occurred_at": NOW,
+                "received_at": NOW,
+            },
+        )
