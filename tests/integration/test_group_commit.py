@@ -38,6 +38,18 @@ def one_lane_server(empty_database_url: str, tmp_path: Path) -> Iterator[ServerP
         assert process.stop() == 0, process.log()
 
 
+async def _connect(
+    server: ServerProcess, stack: contextlib.AsyncExitStack, charger_ids: list[str]
+) -> dict[str, ClientConnection]:
+    """Register the chargers and connect each (until ``stack`` closes)."""
+    for charger_id in charger_ids:
+        await server.register_charger(charger_id, PASSWORD)
+    return {
+        charger_id: await stack.enter_async_context(server.websocket(charger_id, PASSWORD))
+        for charger_id in charger_ids
+    }
+
+
 def _status(unique_id: str, status: str) -> str:
     payload = {"connectorId": 1, "errorCode": "NoError", "status": status}
     return json.dumps([2, unique_id, "StatusNotification", payload])
@@ -61,13 +73,8 @@ async def test_a_burst_commits_in_groups_and_a_failure_stays_its_own(
     one_lane_server: ServerProcess,
 ) -> None:
     server = one_lane_server
-    for charger_id in [*CHARGERS, "CP-GONE"]:
-        await server.register_charger(charger_id, PASSWORD)
     async with contextlib.AsyncExitStack() as stack:
-        sockets = {
-            charger_id: await stack.enter_async_context(server.websocket(charger_id, PASSWORD))
-            for charger_id in [*CHARGERS, "CP-GONE"]
-        }
+        sockets = await _connect(server, stack, [*CHARGERS, "CP-GONE"])
         boot = {"chargePointVendor": "Vendor", "chargePointModel": "Model"}
         booted = await _together(
             sockets, {c: [2, f"boot-{c}", "BootNotification", boot] for c in sockets}
@@ -121,14 +128,9 @@ async def test_transactions_of_a_group_are_read_together_and_each_kept_right(
 ) -> None:
     server = one_lane_server
     chargers = CHARGERS[:12]
-    for charger_id in chargers:
-        await server.register_charger(charger_id, PASSWORD)
     at = "2026-03-04T05:06:07Z"
     async with contextlib.AsyncExitStack() as stack:
-        sockets = {
-            charger_id: await stack.enter_async_context(server.websocket(charger_id, PASSWORD))
-            for charger_id in chargers
-        }
+        sockets = await _connect(server, stack, chargers)
         start = {"connectorId": 1, "idTag": "TAG", "meterStart": 1000, "timestamp": at}
         started = await _together(
             sockets, {c: [2, f"start-{c}", "StartTransaction", start] for c in chargers}
@@ -195,13 +197,8 @@ async def test_writes_left_to_the_end_of_a_group_are_each_stored(
 ) -> None:
     server = one_lane_server
     chargers = CHARGERS[:12]
-    for charger_id in chargers:
-        await server.register_charger(charger_id, PASSWORD)
     async with contextlib.AsyncExitStack() as stack:
-        sockets = {
-            charger_id: await stack.enter_async_context(server.websocket(charger_id, PASSWORD))
-            for charger_id in chargers
-        }
+        sockets = await _connect(server, stack, chargers)
         before = await scrape_metrics(server)
         beats = await _together(sockets, {c: [2, f"beat-{c}", "Heartbeat", {}] for c in chargers})
         assert all("currentTime" in reply for reply in beats.values())
