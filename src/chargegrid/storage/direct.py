@@ -215,10 +215,10 @@ async def _driver(
 
     On PostgreSQL a statement that finds no transaction begun runs on its own, as its own
     transaction, without a BEGIN (a round trip) for it, when it is a plain ``read`` at
-    READ COMMITTED, the server's default that chargegrid keeps (it sees what it would see
-    as the transaction's first statement), or
-    when the caller asks (``begin=False``: a single statement's writes are atomic).
-    (SQLite's BEGIN is sent when the transaction begins.)
+    READ COMMITTED, the server's default that chargegrid keeps (it sees what it would
+    see as the transaction's first statement), or when the caller asks (``begin=False``:
+    a single statement's writes are atomic). (SQLite's BEGIN is sent when the
+    transaction begins.)
     """
     adapted: Any = conn.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
     if conn.dialect.name == "postgresql":

@@ -70,12 +70,13 @@ class BlindWrite:
         """The rows given to ``many``: the parameter arrays, unnested side by side."""
         return select(
             *(
-                func.unnest(bindparam(self._array(name), type_=ARRAY(type_))).label(name)
+                func.unnest(bindparam(self.parameter(name), type_=ARRAY(type_))).label(name)
                 for name, type_ in self.columns.items()
             )
         )
 
-    def _array(self, column: str) -> str:
+    def parameter(self, column: str) -> str:
+        """The name of ``column``'s array in the group's statement."""
         return f"{self.name}__{column}"
 
 
@@ -133,7 +134,7 @@ async def _in_one_statement(
 ) -> None:
     kinds = tuple(sorted(writes, key=lambda write: write.name))
     values = {
-        write._array(name): [row[name] for row in writes[write]]
+        write.parameter(name): [row[name] for row in writes[write]]
         for write in kinds
         for name in write.columns
     }
