@@ -66,6 +66,38 @@ class BlindWrite:
             lambda rows: table.insert().from_select(names, rows),
         )
 
+    @classmethod
+    def update(
+        cls,
+        name: str,
+        table: Table,
+        *,
+        key: tuple[str, str],
+        columns: Sequence[str] = (),
+        constants: Mapping[str, Any] | None = None,
+    ) -> BlindWrite:
+        """Setting ``columns`` (from each row) and ``constants`` (the same for every row)
+        of the ``table`` row whose ``key`` column (the first name) equals the row's value
+        under the second name."""
+        column, given_as = key
+        fixed = dict(constants or {})
+        one = DirectStatement(
+            table.update()
+            .where(table.c[column] == bindparam(given_as))
+            .values({**{c: bindparam(c) for c in columns}, **fixed})
+        )
+
+        def many(rows: Select[Any]) -> UpdateBase:
+            given = rows.subquery()
+            return (
+                table.update()
+                .where(table.c[column] == given.c[given_as])
+                .values({**{c: given.c[c] for c in columns}, **fixed})
+            )
+
+        types = {given_as: table.c[column].type, **{c: table.c[c].type for c in columns}}
+        return cls(name, types, dict.fromkeys(DIALECTS, one), many)
+
     def rows(self) -> Select[Any]:
         """The rows given to ``many``: the parameter arrays, unnested side by side."""
         return select(
@@ -97,9 +129,7 @@ async def group_scope(conn: AsyncConnection) -> AsyncIterator[None]:
     scope = conn.info[_SCOPE] = _Scope()
     try:
         yield
-        if not scope.writes:
-            pass
-        elif conn.dialect.name == "postgresql":
+        if scope.writes and conn.dialect.name == "postgresql":
             await _in_one_statement(conn, scope.writes)
         else:
             for write, rows in scope.writes.items():

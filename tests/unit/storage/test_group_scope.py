@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from asyncpg.exceptions import IntegrityConstraintViolationError
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from chargegrid.storage.direct import DirectStatement
 from chargegrid.storage.engine import Database
 from chargegrid.storage.group_scope import (
-    DIALECTS,
     BlindWrite,
     group_scope,
     read_once,
@@ -27,24 +24,7 @@ NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 INSERT = BlindWrite.insert(locations, ["id", "name", "created_at"])
 
 
-def _renamed(rows: Select[Any]) -> Any:
-    given = rows.subquery()
-    return update(locations).where(locations.c.id == given.c.location_id).values(name=given.c.name)
-
-
-RENAME = BlindWrite(
-    "location_names",
-    {"location_id": locations.c.id.type, "name": locations.c.name.type},
-    dict.fromkeys(
-        DIALECTS,
-        DirectStatement(
-            update(locations)
-            .where(locations.c.id == bindparam("location_id"))
-            .values(name=bindparam("name"))
-        ),
-    ),
-    _renamed,
-)
+RENAME = BlindWrite.update("location_names", locations, key=("id", "location_id"), columns=["name"])
 
 
 def _location(location_id: str) -> dict[str, object]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -81,28 +81,15 @@ _CONNECTOR_STATUS_WRITE = BlindWrite(
 )
 
 
-def _charger_update(name: str, columns: Sequence[str]) -> BlindWrite:
-    """Setting ``columns`` of a charger (by ``charger_id``)."""
-    one = DirectStatement(
-        update(chargers)
-        .where(chargers.c.id == bindparam("charger_id"))
-        .values({column: bindparam(column) for column in columns})
-    )
-
-    def many(rows: Select[Any]) -> Any:
-        given = rows.subquery()
-        return (
-            update(chargers)
-            .where(chargers.c.id == given.c.charger_id)
-            .values({column: given.c[column] for column in columns})
-        )
-
-    types = {"charger_id": chargers.c.id.type, **{c: chargers.c[c].type for c in columns}}
-    return BlindWrite(name, types, dict.fromkeys(DIALECTS, one), many)
-
-
-_HEARTBEAT = _charger_update("charger_heartbeat", ["last_heartbeat_at"])
-_CHARGER_STATUS = _charger_update("charger_status", ["status", "error_code", "updated_at"])
+_HEARTBEAT = BlindWrite.update(
+    "charger_heartbeat", chargers, key=("id", "charger_id"), columns=["last_heartbeat_at"]
+)
+_CHARGER_STATUS = BlindWrite.update(
+    "charger_status",
+    chargers,
+    key=("id", "charger_id"),
+    columns=["status", "error_code", "updated_at"],
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,18 +29,14 @@ from chargegrid.storage.repositories import transactions as repo
 from chargegrid.storage.tables import meter_samples, transaction_events
 from chargegrid.storage.upsert import insert_ignoring_conflict
 
-# Columns of a sample row that differ from sample to sample; the others are the event's.
-_PER_SAMPLE = (
-    "sampled_at",
-    "measurand",
-    "phase",
-    "unit",
-    "context",
-    "location",
-    "value",
-    "signed_data",
-)
+# Columns of a sample row that the event's samples share; the others (but the ids)
+# differ from sample to sample.
 _PER_EVENT = ("charger_id", "evse_id", "connector_id")
+_PER_SAMPLE = tuple(
+    column.name
+    for column in meter_samples.c
+    if column.name not in {"id", "transaction_pk", *_PER_EVENT}
+)
 # Up to these counts an event is recorded in one statement (one built for each count).
 _MAX_SAMPLES = 32
 _MAX_OUTDATED = 4
@@ -162,7 +158,8 @@ def _with_statement_values(values: dict[str, Any], recording: EventRecording) ->
         values[f"outdated_{i}"] = event_id
     for name in _PER_EVENT:
         values[f"sample_{name}"] = getattr(recording.point, name)
-    for i, sample in enumerate(recording.samples):
+    rows = repo.sample_rows(recording.point, recording.transaction_pk, recording.samples)
+    for i, row in enumerate(rows):
         for name in _PER_SAMPLE:
-            values[f"sample_{i}_{name}"] = getattr(sample, name)
+            values[f"sample_{i}_{name}"] = row[name]
     return values

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.charging_periods import StateChange
@@ -19,7 +19,7 @@ from chargegrid.domain.model import (
 )
 from chargegrid.domain.transaction_state import EventFacts
 from chargegrid.storage.direct import DirectStatement
-from chargegrid.storage.group_scope import DIALECTS, BlindWrite
+from chargegrid.storage.group_scope import BlindWrite
 from chargegrid.storage.prebuilt import check_columns
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import meter_samples, transaction_events, transactions
@@ -76,29 +76,14 @@ _DECISIVE_EVENTS = DirectStatement(
     )
     .order_by(transaction_events.c.id)
 )
-_FORGET_EVENT = DirectStatement(
-    update(transaction_events)
-    .where(transaction_events.c.id == bindparam("event_id"))
-    .values(decisive=False)
-)
 SAMPLES = BlindWrite.insert(meter_samples)
 
-
-def _outdated_many(rows: Select[Any]) -> Any:
-    given = rows.subquery()
-    return (
-        update(transaction_events)
-        .where(transaction_events.c.id == given.c.event_id)
-        .values(decisive=False)
-    )
-
-
 # Events no longer decisive, by ``event_id``.
-OUTDATED = BlindWrite(
+OUTDATED = BlindWrite.update(
     "events_outdated",
-    {"event_id": transaction_events.c.id.type},
-    dict.fromkeys(DIALECTS, _FORGET_EVENT),
-    _outdated_many,
+    transaction_events,
+    key=("id", "event_id"),
+    constants={"decisive": False},
 )
 
 
@@ -215,7 +200,8 @@ async def decisive_events(conn: AsyncConnection, transaction_pk: int) -> list[Ev
 
 async def forget_events(conn: AsyncConnection, event_ids: Sequence[int]) -> None:
     """Mark events the state no longer depends on (they stay recorded)."""
-    await _FORGET_EVENT.execute_many(conn, [{"event_id": event_id} for event_id in event_ids])
+    rows = [{"event_id": event_id} for event_id in event_ids]
+    await OUTDATED.one[conn.dialect.name].execute_many(conn, rows)
 
 
 async def events_page(
