@@ -47,7 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -189,6 +189,34 @@ def chargegrid_serve(database: ThrowawayDatabase, port: int) -> tuple[list[str],
         "CHARGEGRID_AUTO_REGISTER": "false",
     }
     return command, env
+
+
+async def run_chargegrid(
+    database: ThrowawayDatabase,
+    options: Options,
+    *,
+    settings: Mapping[str, str] | None = None,
+    sustained: bool,
+    every_rate: bool = False,
+    after_ramp: Callable[[], Awaitable[None]] | None = None,
+) -> dict[str, Any]:
+    """``run_target`` on ``chargegrid serve`` with ``database`` (and ``settings``: more
+    environment for it), at ``options.rates``."""
+    port = free_port()
+    command, env = chargegrid_serve(database, port)
+    return await run_target(
+        "chargegrid",
+        command,
+        port,
+        {**env, **(settings or {})},
+        options,
+        rates=options.rates,
+        password=PASSWORD,
+        database=database,
+        sustained=sustained,
+        every_rate=every_rate,
+        after_ramp=after_ramp,
+    )
 
 
 async def register(url: str, charger_ids: Sequence[str], id_tags: Sequence[str]) -> None:
@@ -692,19 +720,7 @@ async def bench(options: Options) -> dict[str, Any]:
             if await _keeps_statistics(database.url)
             else asyncio.create_task(analyze_periodically(database, ANALYZE_INTERVAL_S))
         )
-        port = free_port()
-        command, env = chargegrid_serve(database, port)
-        ours = await run_target(
-            "chargegrid",
-            command,
-            port,
-            env,
-            options,
-            rates=options.rates,
-            password=PASSWORD,
-            database=database,
-            sustained=True,
-        )
+        ours = await run_chargegrid(database, options, sustained=True)
         ours["analyzed_every_s"] = None if analyzer is None else ANALYZE_INTERVAL_S
     finally:
         if analyzer is not None:

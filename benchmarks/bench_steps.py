@@ -48,19 +48,10 @@ async def steps(options: load.Options, lanes: int | None) -> list[dict[str, Any]
     await asyncio.to_thread(database.create)
     try:
         await load.register_chargers(database, options)
-        port = load.free_port()
-        command, env = load.chargegrid_serve(database, port)
-        if lanes is not None:
-            env["CHARGEGRID_OCPP_WRITE_LANES"] = str(lanes)
-        run = await load.run_target(
-            "chargegrid",
-            command,
-            port,
-            env,
+        run = await load.run_chargegrid(
+            database,
             options,
-            rates=options.rates,
-            password=load.PASSWORD,
-            database=database,
+            settings=None if lanes is None else {"CHARGEGRID_OCPP_WRITE_LANES": str(lanes)},
             sustained=False,
             every_rate=True,
             after_ramp=lambda: asyncio.to_thread(database.analyze),
