@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+MAX_KEPT_CALL_SERIES = 1_000  # (action, result) pairs whose series are kept at hand
+
 
 class Metrics:
     """The platform's counters, gauges and histograms."""
@@ -47,6 +49,23 @@ class Metrics:
             "Charger connections closed because the same charger connected again.",
             registry=self.registry,
         )
+
+        self._call_series: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
+
+    def observe_call(self, action: str, result: str, seconds: float) -> None:
+        """Count a CALL by action and result, and the time to its reply. The labelled
+        series are found once per pair (a charger may send any action name, so only the
+        first ``MAX_KEPT_CALL_SERIES`` pairs are kept)."""
+        series = self._call_series.get((action, result))
+        if series is None:
+            series = (
+                self.calls.labels(action=action, result=result),
+                self.reply_latency.labels(action=action),
+            )
+            if len(self._call_series) < MAX_KEPT_CALL_SERIES:
+                self._call_series[action, result] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
     def render(self) -> bytes:
         """The metrics in Prometheus text exposition format."""

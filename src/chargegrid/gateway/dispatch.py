@@ -309,5 +309,4 @@ class Dispatcher:
             await messages.record(conn, record)
 
     def _observe(self, action: str, result: str, started: float) -> None:
-        self._metrics.calls.labels(action=action, result=result).inc()
-        self._metrics.reply_latency.labels(action=action).observe(time.perf_counter() - started)
+        self._metrics.observe_call(action, result, time.perf_counter() - started)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, Table
+from sqlalchemy import ARRAY, Select, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ClauseElement, visitors
@@ -157,7 +157,10 @@ class DirectStatement:
             sql=compiled.string,
             constants=constants,
             params=positions,
-            binds=tuple(_bind_processor(bind_processors.get(name)) for name in positions),
+            binds=tuple(
+                _bind_processor(compiled.binds[name].type, bind_processors.get(name), dialect)
+                for name in positions
+            ),
             columns=tuple(entry.keyname for entry in result_columns),
             results=tuple(_result_processor(entry.type, dialect) for entry in result_columns),
             reads_only=_reads_only(statement),
@@ -174,7 +177,15 @@ def _reads_only(statement: ClauseElement) -> bool:
     )
 
 
-def _bind_processor(processor: object) -> _Processor:
+def _bind_processor(type_: Any, processor: object, dialect: Dialect) -> _Processor:
+    """SQLAlchemy's processor for a parameter, but a one-dimensional ARRAY's list goes to
+    the driver as it is, or with each item processed when its type has something to do
+    (SQLAlchemy's walks every list and every item, in Python, whatever the type)."""
+    if isinstance(type_, ARRAY) and type_.dimensions == 1:
+        item: _Processor = type_.item_type._cached_bind_processor(dialect)
+        if item is None:
+            return None
+        return lambda values: None if values is None else [item(value) for value in values]
     if processor is None or callable(processor):
         return processor
     raise TypeError("tuple-typed parameters are not supported")  # pragma: no cover

@@ -102,7 +102,9 @@ class BlindWrite:
         """The rows given to ``many``: the parameter arrays, unnested side by side."""
         return select(
             *(
-                func.unnest(bindparam(self.parameter(name), type_=ARRAY(type_))).label(name)
+                func.unnest(
+                    bindparam(self.parameter(name), type_=ARRAY(type_, dimensions=1))
+                ).label(name)
                 for name, type_ in self.columns.items()
             )
         )

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import (
+    ARRAY,
     Column,
     Integer,
     MetaData,
@@ -23,6 +24,7 @@ from chargegrid.domain.model import Direction
 from chargegrid.storage.direct import DirectStatement
 from chargegrid.storage.engine import Database
 from chargegrid.storage.tables import chargers, message_log, transaction_events, transactions
+from chargegrid.storage.types import NaiveDatetimeError, UTCDateTime
 from tests import dbutil
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, 123_456, tzinfo=UTC)
@@ -210,5 +212,40 @@ async def test_only_a_plain_read_runs_before_the_transaction_begins(postgresql_u
             assert await PID.first(conn, {}) == {"pid": pid}  # the connection kept
             await INSERT.first(conn, _transaction())
             assert await state(pid) == "idle in transaction"  # and so does a write
+    finally:
+        await db.dispose()
+
+
+UNNESTED = DirectStatement(
+    select(
+        func.unnest(bindparam("names", type_=ARRAY(String, dimensions=1))).label("name"),
+        func.unnest(bindparam("times", type_=ARRAY(UTCDateTime(), dimensions=1))).label("at"),
+    )
+)
+
+
+@pytest.mark.postgresql
+async def test_one_dimensional_arrays_go_as_lists_with_their_items_processed(
+    postgresql_url: str,
+) -> None:
+    await dbutil.reset_database(postgresql_url)
+    db = Database(postgresql_url)
+    try:
+        async with db.connect() as conn:
+            rows = await UNNESTED.rows(
+                conn,
+                {
+                    "names": ["a", None, "c"],
+                    "times": [NOW, datetime(2026, 3, 1, 17, 30, tzinfo=KOLKATA), None],
+                },
+            )
+            assert rows == [
+                {"name": "a", "at": NOW},
+                {"name": None, "at": datetime(2026, 3, 1, 12, 0, tzinfo=UTC)},
+                {"name": "c", "at": None},
+            ]
+            with pytest.raises(NaiveDatetimeError):  # each item goes through its type
+                await UNNESTED.rows(conn, {"names": ["a"], "times": [datetime(2026, 3, 1)]})
+            assert await UNNESTED.rows(conn, {"names": None, "times": None}) == []
     finally:
         await db.dispose()
