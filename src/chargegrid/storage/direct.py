@@ -28,6 +28,8 @@ from sqlalchemy.sql.dml import UpdateBase, ValuesBase
 from sqlalchemy.sql.selectable import CTE
 from sqlalchemy.types import TypeDecorator
 
+from chargegrid.storage.types import UTCDateTime
+
 Row = dict[str, Any]
 _READ_COMMITTED = (None, "read_committed")  # the adapter's None: the server's default
 _Processor = Callable[[Any], Any] | None
@@ -58,6 +60,7 @@ class _Plan:
     results: tuple[_Processor, ...]
     constants: Mapping[str, Any]  # values the statement itself binds (literals)
     reads_only: bool  # a SELECT that neither locks nor writes (in a CTE)
+    raw_results: bool  # no column's value needs processing
 
     def arguments(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         if self.constants:
@@ -70,6 +73,8 @@ class _Plan:
         )
 
     def row(self, record: Sequence[Any]) -> Row:
+        if self.raw_results:
+            return dict(zip(self.columns, record, strict=True))
         return {
             name: value if process is None else process(value)
             for name, value, process in zip(self.columns, record, self.results, strict=True)
@@ -153,6 +158,7 @@ class DirectStatement:
             for name, bind in compiled.binds.items()
             if name in positions and not bind.required and name not in names
         }
+        results = tuple(_result_processor(entry.type, dialect) for entry in result_columns)
         return _Plan(
             sql=compiled.string,
             constants=constants,
@@ -162,8 +168,9 @@ class DirectStatement:
                 for name in positions
             ),
             columns=tuple(entry.keyname for entry in result_columns),
-            results=tuple(_result_processor(entry.type, dialect) for entry in result_columns),
+            results=results,
             reads_only=_reads_only(statement),
+            raw_results=all(process is None for process in results),
         )
 
 
@@ -197,7 +204,10 @@ def _result_processor(type_: Any, dialect: Dialect) -> _Processor:
         return processor
     # asyncpg decodes every column type natively (SQLAlchemy's processors for it also
     # want the column's type OID, unknown before the statement runs); only the
-    # project's own types have something left to do.
+    # project's own types have something left to do, and ``UTCDateTime`` not even that:
+    # asyncpg gives every ``timestamp with time zone`` as an aware datetime in UTC.
+    if isinstance(type_, UTCDateTime):
+        return None
     if isinstance(type_, TypeDecorator):
         return lambda value: type_.process_result_value(value, dialect)
     return None

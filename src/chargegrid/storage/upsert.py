@@ -65,19 +65,31 @@ async def insert_ignoring_conflict(
     The unique constraint decides, so two writers racing for the same key cannot both win.
     """
     check_columns(table, values)
-    statement = _ignoring_conflict(conn.dialect.name, table, tuple(key))
+    statement = _ignoring_conflict(conn.dialect.name, table, tuple(key), whole=False)
     found = await statement.first(conn, values)
     return None if found is None else int(found["id"])
 
 
+async def insert_returning_row(
+    conn: AsyncConnection, table: Table, values: Mapping[str, Any], *, key: Sequence[str]
+) -> dict[str, Any] | None:
+    """Insert ``values`` and return the row as stored; None if ``key`` already exists
+    (as ``insert_ignoring_conflict``)."""
+    check_columns(table, values)
+    statement = _ignoring_conflict(conn.dialect.name, table, tuple(key), whole=True)
+    return await statement.first(conn, values)
+
+
 @cache
-def _ignoring_conflict(dialect_name: str, table: Table, key: tuple[str, ...]) -> DirectStatement:
-    # Built once per table and key, run on the driver: numbered transaction events are
-    # inserted this way.
+def _ignoring_conflict(
+    dialect_name: str, table: Table, key: tuple[str, ...], *, whole: bool
+) -> DirectStatement:
+    # Built once per table and key, run on the driver: numbered transaction events and
+    # CDRs are inserted this way.
     return DirectStatement(
         _insert(dialect_name)(table)
         .on_conflict_do_nothing(index_elements=list(key))
-        .returning(table.c.id)
+        .returning(*(table.c if whole else [table.c.id]))
     )
 
 
@@ -90,10 +102,15 @@ async def insert_if_absent(
 ) -> bool:
     """Insert ``values`` unless a row with the same ``key`` exists; whether it was inserted."""
     check_columns(table, values)
-    statement = (
-        _insert(conn.dialect.name)(table)
-        .values(**values)
+    statement = _absent(conn.dialect.name, table, tuple(key))
+    return await statement.first(conn, values) is not None
+
+
+@cache
+def _absent(dialect_name: str, table: Table, key: tuple[str, ...]) -> DirectStatement:
+    # Built once per table and key, run on the driver: a transaction's end runs it.
+    return DirectStatement(
+        _insert(dialect_name)(table)
         .on_conflict_do_nothing(index_elements=list(key))
+        .returning(table.c[key[0]])
     )
-    result = await conn.execute(statement)
-    return bool(result.rowcount)

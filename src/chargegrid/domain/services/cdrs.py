@@ -185,10 +185,9 @@ async def credit(
     if reissue and transaction is not None:
         pricing = await _repriced(conn, transaction, now, tariff_id, terms)
     credit_doc = credit_cdr(decode(original), now, remark)
-    stored = await repo.insert(conn, _row(credit_doc, _Session.credited(original), now))
-    if stored is None:
+    credit_record = await repo.insert(conn, _row(credit_doc, _Session.credited(original), now))
+    if credit_record is None:
         raise DomainError(ErrorKind.CONFLICT, f"CDR {cdr_id!r} has been credited already")
-    credit_record = await get(conn, credit_doc.id)
     if pricing is None or transaction is None:
         return Correction(credit_record, None)
     next_issue = await repo.latest_issue(conn, transaction.id) + 1
@@ -245,10 +244,10 @@ async def _store(
     )
     cdr_id = str(transaction.id) if issue_no == FIRST_ISSUE else f"{transaction.id}-{issue_no}"
     document = make_cdr(cdr_id, transaction, facts, terms, now)
-    if await repo.insert(conn, _row(document, _Session.of(transaction, issue_no), now)) is None:
-        return None
-    await repo.remove_pending(conn, transaction.id)
-    return await repo.get(conn, cdr_id)
+    stored = await repo.insert(conn, _row(document, _Session.of(transaction, issue_no), now))
+    if stored is not None:
+        await repo.remove_pending(conn, transaction.id)
+    return stored
 
 
 def _stopped(transaction: Transaction) -> str | None:

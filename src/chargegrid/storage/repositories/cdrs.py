@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from chargegrid.storage.direct import DirectStatement
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import cdrs, pending_cdrs
-from chargegrid.storage.upsert import insert_if_absent, insert_ignoring_conflict
+from chargegrid.storage.upsert import insert_if_absent, insert_returning_row
 
 # Every transaction's end runs these: built once, run on the driver.
 _BY_CDR_ID = DirectStatement(select(cdrs).where(cdrs.c.cdr_id == bindparam("cdr_id")).limit(1))
@@ -73,11 +73,11 @@ class CdrFilter:
         return condition
 
 
-async def insert(conn: AsyncConnection, values: dict[str, Any]) -> int | None:
-    """Store a CDR; None when its transaction has one of this issue (and kind) already."""
-    return await insert_ignoring_conflict(
-        conn, cdrs, values, key=("transaction_pk", "issue", "credit")
-    )
+async def insert(conn: AsyncConnection, values: dict[str, Any]) -> CdrRecord | None:
+    """Store a CDR and return it as stored; None when its transaction has one of this
+    issue (and kind) already."""
+    row = await insert_returning_row(conn, cdrs, values, key=("transaction_pk", "issue", "credit"))
+    return None if row is None else _record(row)
 
 
 async def get(conn: AsyncConnection, cdr_id: str) -> CdrRecord | None:
