@@ -29,6 +29,10 @@ from chargegrid.storage.engine import Database
 Item = TypeVar("Item")
 Outcome = TypeVar("Outcome")
 
+# uvloop's timers count whole milliseconds, and one set for less fires at once: a window
+# with less than that left of it is taken as closed (waiting for it would spin).
+TIMER_RESOLUTION = 0.001
+
 # A submitted item, its caller's future, and when its window closes (loop time).
 _Waiting = tuple[Item, asyncio.Future[Outcome], float]
 GroupWork = Callable[[AsyncConnection, Sequence[Item]], Awaitable[Sequence[Outcome]]]
@@ -88,7 +92,7 @@ class CommitGroups(Generic[Item, Outcome]):
             while self._waiting:
                 if len(self._waiting) < self._max_group:
                     wait = self._waiting[0][2] - loop.time()
-                    if wait > 0:  # the first waiting item's window is still open
+                    if wait > TIMER_RESOLUTION:  # the first item's window is still open
                         await asyncio.sleep(wait)
                         continue
                 group = self._take()

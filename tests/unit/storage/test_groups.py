@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+import uvloop
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -197,3 +200,32 @@ async def test_items_kept_apart_wait_for_a_later_group_in_order(db: Database) ->
     assert outcomes == [f"{name}:ok" for name in names]
     assert recorder.groups == [["A-1", "B-1", "C-1"], ["A-2", "B-2"], ["A-3"]]
     assert await _stored(db) == set(names)
+
+
+def test_a_lane_sleeps_through_a_window_on_uvloop(
+    sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvloop's timers count whole milliseconds: a lane must not wake again and again in
+    the last millisecond of a window."""
+    path = tmp_path / "chargegrid.db"
+    shutil.copyfile(sqlite_template, path)
+    sleeps: list[float] = []
+    sleep = asyncio.sleep
+
+    async def counted_sleep(delay: float) -> None:
+        sleeps.append(delay)
+        await sleep(delay)
+
+    async def scenario() -> list[str]:
+        db = Database(f"sqlite+aiosqlite:///{path}")
+        try:
+            groups: CommitGroups[str, str] = CommitGroups(
+                db, Recorder().work, lanes=1, max_group=64, window=0.0031
+            )
+            return [await groups.submit(f"L{i}") for i in range(5)]
+        finally:
+            await db.dispose()
+
+    monkeypatch.setattr(asyncio, "sleep", counted_sleep)
+    assert uvloop.run(scenario()) == [f"L{i}:ok" for i in range(5)]
+    assert len(sleeps) <= 5 * 2  # a sleep for the window, at most one more per item
