@@ -4,11 +4,25 @@ and makes shared reads once."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
 
 import pytest
 from asyncpg.exceptions import IntegrityConstraintViolationError
-from sqlalchemy import select
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.storage.engine import Database
@@ -19,6 +33,7 @@ from chargegrid.storage.group_scope import (
     write_later,
 )
 from chargegrid.storage.tables import locations, status_changes
+from chargegrid.storage.types import NaiveDatetimeError, UTCDateTime
 
 NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 INSERT = BlindWrite.insert(locations, ["id", "name", "created_at"])
@@ -134,3 +149,70 @@ async def _write_a_location_and_an_orphan(db: Database) -> None:
                 "received_at": NOW,
             },
         )
+
+
+KINDS = Table(
+    "blind_write_kinds",
+    MetaData(),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("text", String(80)),
+    Column("number", Float),
+    Column("big", BigInteger),
+    Column("flag", Boolean),
+    Column("money", Numeric(18, 4)),
+    Column("at", UTCDateTime),
+)
+KINDS_INSERT = BlindWrite.insert(KINDS)
+KOLKATA = timezone(timedelta(hours=5, minutes=30))
+ODD_VALUES: list[dict[str, Any]] = [
+    {
+        "text": 'quotes " and \\ backslash, ünïcødé ⚡, a\nnewline',
+        "number": 0.1 + 0.2,
+        "big": 2**53 + 1,
+        "flag": True,
+        "money": Decimal("1234.5678"),
+        "at": datetime(2026, 3, 1, 17, 30, 0, 123_456, tzinfo=KOLKATA),
+    },
+    {"text": None, "number": None, "big": None, "flag": None, "money": None, "at": None},
+    {
+        "text": "",
+        "number": -1.5e-300,
+        "big": -(2**62),
+        "flag": False,
+        "money": Decimal("0.0001"),
+        "at": NOW,
+    },
+]
+
+
+async def _odd_values(conn: AsyncConnection) -> list[dict[str, Any]]:
+    rows = await conn.execute(select(KINDS).order_by(KINDS.c.id))
+    return [{k: v for k, v in row._mapping.items() if k != "id"} for row in rows]
+
+
+async def test_every_kind_of_value_arrives_as_it_was_given(db: Database) -> None:
+    async with db.begin() as conn:
+        await conn.run_sync(KINDS.metadata.create_all)
+    async with db.begin() as conn, group_scope(conn):
+        for values in ODD_VALUES:
+            await write_later(conn, KINDS_INSERT, values)
+    async with db.connect() as conn:
+        stored = await _odd_values(conn)
+    assert stored == ODD_VALUES
+    assert stored[0]["at"] == datetime(2026, 3, 1, 12, 0, 0, 123_456, tzinfo=UTC)
+
+
+async def test_a_naive_time_fails_its_scope(db: Database) -> None:
+    async with db.begin() as conn:
+        await conn.run_sync(KINDS.metadata.create_all)
+    with pytest.raises(NaiveDatetimeError):
+        async with db.begin() as conn, group_scope(conn):
+            await write_later(conn, KINDS_INSERT, {**ODD_VALUES[2], "at": datetime(2026, 3, 1)})
+    async with db.connect() as conn:
+        assert await _odd_values(conn) == []
+
+
+def test_columns_whose_values_json_would_change_are_refused() -> None:
+    documents = Table("blind_documents", MetaData(), Column("document", JSON))
+    with pytest.raises(TypeError, match="not written through JSON"):
+        BlindWrite.insert(documents).rows()

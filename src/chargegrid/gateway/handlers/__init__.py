@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -47,21 +48,27 @@ TransactionOf = Callable[[Any], str | None]
 def transactions_read_by(version: OcppVersion) -> Mapping[str, TransactionOf]:
     """For the actions of ``version`` whose handling reads a transaction the request
     names: which one (the transaction id, or None)."""
-    if version is OcppVersion.V16:
-        from chargegrid.gateway.handlers import v16
-
-        return v16.READS_TRANSACTION
-    from chargegrid.gateway.handlers import v201
-
-    return v201.READS_TRANSACTION
+    return _of(version).reads_transaction
 
 
 def handlers_for(version: OcppVersion) -> Mapping[str, Handler]:
     """The handler of every charger-initiated action of ``version``."""
+    return _of(version).handlers
+
+
+@dataclass(frozen=True, slots=True)
+class _VersionHandlers:
+    handlers: Mapping[str, Handler]
+    reads_transaction: Mapping[str, TransactionOf]
+
+
+@cache
+def _of(version: OcppVersion) -> _VersionHandlers:
+    """The handlers of ``version`` (their modules import this one: imported on first use)."""
     if version is OcppVersion.V16:
         from chargegrid.gateway.handlers import v16
 
-        return v16.HANDLERS
+        return _VersionHandlers(v16.HANDLERS, v16.READS_TRANSACTION)
     from chargegrid.gateway.handlers import v201
 
-    return v201.HANDLERS
+    return _VersionHandlers(v201.HANDLERS, v201.READS_TRANSACTION)
