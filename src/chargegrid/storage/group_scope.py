@@ -4,8 +4,8 @@ A commit group answers messages from different chargers in one transaction. Most
 they write is written blind: nothing in the group reads it back (a heartbeat's time, a
 status change, a meter reading, the message log). Within ``group_scope`` such writes are
 kept (``write_later``) and made when the block ends. On PostgreSQL they then all go in
-one statement, each kind of write a data-modifying CTE over the rows of one JSON
-parameter: a group's writes cost one round trip, and when nothing else in the group wrote, that
+one statement, each kind of write a data-modifying CTE over the rows of its parameters:
+a group's writes cost one round trip, and when nothing else in the group wrote, that
 statement is the whole transaction and needs no BEGIN and COMMIT of its own. Elsewhere
 each kind runs as one ``executemany``. A block that fails writes nothing.
 
