@@ -18,6 +18,7 @@ __all__ = ["DECIMALS", "check_number", "ocpi_number"]
 DECIMALS = 4
 """Decimals of every number the engine reports (OCPI *number* type)."""
 
+_SCALE = 10**DECIMALS
 _MAX_DIGITS = 15
 _MAX_DECIMALS = 20
 
@@ -28,15 +29,19 @@ def check_number(value: Decimal) -> str | None:
         return "must be a finite number"
     if value and value.adjusted() >= _MAX_DIGITS:
         return f"must be below 10^{_MAX_DIGITS}"
-    exponent = value.normalize().as_tuple().exponent
+    exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -_MAX_DECIMALS:
-        return f"must have at most {_MAX_DECIMALS} decimals"
+        # Trailing zeros do not count: only then is it worth normalizing.
+        exponent = value.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -_MAX_DECIMALS:
+            return f"must have at most {_MAX_DECIMALS} decimals"
     return None
 
 
 def ocpi_number(value: Fraction) -> Decimal:
     """`value` rounded half away from zero to `DECIMALS` decimals."""
-    scaled = abs(value) * 10**DECIMALS
-    units = int(scaled + Fraction(1, 2))  # int() truncates: floor for the positive value
+    # floor(|n|/d * 10^4 + 1/2), in integers: a CDR rounds thousands of figures.
+    numerator, denominator = value.numerator, value.denominator
+    units = (2 * abs(numerator) * _SCALE + denominator) // (2 * denominator)
     rounded = Decimal(units).scaleb(-DECIMALS)
-    return -rounded if value < 0 and units else rounded
+    return -rounded if numerator < 0 and units else rounded

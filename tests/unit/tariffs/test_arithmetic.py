@@ -6,6 +6,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis.strategies import fractions
 
 from chargegrid.tariffs.arithmetic import DECIMALS, check_number, ocpi_number
 
@@ -30,6 +32,13 @@ def test_ocpi_numbers_have_4_decimals_rounded_half_up(value: Fraction, expected:
     assert rounded.as_tuple().exponent == -DECIMALS
 
 
+@given(fractions(max_denominator=10**12))
+def test_rounding_is_half_away_from_zero_of_the_exact_value(value: Fraction) -> None:
+    units = int(abs(value) * 10**DECIMALS + Fraction(1, 2))  # floor, for a positive value
+    expected = Decimal(units).scaleb(-DECIMALS)
+    assert ocpi_number(value) == (-expected if value < 0 else expected)
+
+
 def test_usable_numbers() -> None:
     assert check_number(Decimal("0.25")) is None
     assert check_number(Decimal("-12.5")) is None
@@ -39,4 +48,6 @@ def test_usable_numbers() -> None:
     assert check_number(Decimal("-Infinity")) == "must be a finite number"
     assert check_number(Decimal("1E15")) == "must be below 10^15"
     assert check_number(Decimal("1E-21")) == "must have at most 20 decimals"
+    assert check_number(Decimal("1.000000000000000000000000")) is None  # trailing zeros
+    assert check_number(Decimal("1.000000000000000000001")) == "must have at most 20 decimals"
     assert check_number(Decimal("1E+999999999")) == "must be below 10^15"
