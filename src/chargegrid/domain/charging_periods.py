@@ -88,10 +88,13 @@ def charging_periods(
     bounds = sorted(at for at in cuts if start <= at < end) or [start]
     ends = [*bounds[1:], end]
     levels = _levels_by_period(samples, bounds)
+    # Rounded where periods meet: each meeting point once.
+    kwh_at = [_rounded(energy.kwh_until(at)) for at in (*bounds, end)]
+    hours_at = [_hours(start, at) for at in (*bounds, end)]
     periods = []
     for index, (low, high) in enumerate(zip(bounds, ends, strict=True)):
-        kwh = _rounded(energy.kwh_until(high)) - _rounded(energy.kwh_until(low))
-        hours = _hours(start, high) - _hours(start, low)
+        kwh = kwh_at[index + 1] - kwh_at[index]
+        hours = hours_at[index + 1] - hours_at[index]
         exact_hours = Fraction((high - low) // _MICROSECOND, _MICROSECONDS_PER_HOUR)
         dimensions = [
             CdrDimension(type=D.ENERGY, volume=kwh),
