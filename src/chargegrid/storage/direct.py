@@ -15,7 +15,8 @@ Python-side defaults for omitted columns are refused when compiled.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -31,6 +32,7 @@ from sqlalchemy.types import TypeDecorator
 from chargegrid.storage.types import UTCDateTime
 
 Row = dict[str, Any]
+_SAVEPOINT = "chargegrid_savepoint"
 _READ_COMMITTED = (None, "read_committed")  # the adapter's None: the server's default
 _Processor = Callable[[Any], Any] | None
 T = TypeVar("T")
@@ -223,6 +225,30 @@ def _refuse_python_defaults(table: Table, names: tuple[str, ...]) -> None:
         raise ValueError(
             f"{table.name}: Python-side defaults of {', '.join(omitted)} would be skipped"
         )
+
+
+@asynccontextmanager
+async def savepoint(conn: AsyncConnection) -> AsyncIterator[None]:
+    """A savepoint in the transaction: what the block wrote is undone if it raises, and
+    the transaction goes on.
+
+    On PostgreSQL it is set on the driver under one name (SQLAlchemy names each
+    savepoint anew, which the driver then prepares as a new statement); a nested one
+    hides the outer until it ends. Elsewhere it is SQLAlchemy's.
+    """
+    if conn.dialect.name != "postgresql":
+        async with conn.begin_nested():
+            yield
+        return
+    driver, _ = await _driver(conn)
+    await driver.execute(f"SAVEPOINT {_SAVEPOINT}")
+    try:
+        yield
+    except BaseException:
+        await driver.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+        await driver.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+        raise
+    await driver.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
 
 
 async def _driver(

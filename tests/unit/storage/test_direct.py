@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from asyncpg.exceptions import IntegrityConstraintViolationError
 from sqlalchemy import (
     ARRAY,
     Column,
@@ -19,9 +21,10 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.model import Direction
-from chargegrid.storage.direct import DirectStatement
+from chargegrid.storage.direct import DirectStatement, savepoint
 from chargegrid.storage.engine import Database
 from chargegrid.storage.tables import chargers, message_log, transaction_events, transactions
 from chargegrid.storage.types import NaiveDatetimeError, UTCDateTime
@@ -249,3 +252,34 @@ async def test_one_dimensional_arrays_go_as_lists_with_their_items_processed(
             assert await UNNESTED.rows(conn, {"names": None, "times": None}) == []
     finally:
         await db.dispose()
+
+
+async def _transaction_ids(db: Database) -> set[str]:
+    async with db.connect() as conn:
+        return set((await conn.execute(select(transactions.c.transaction_id))).scalars())
+
+
+async def _insert_then_refused_insert(conn: AsyncConnection) -> None:
+    async with savepoint(conn):
+        await INSERT.first(conn, _transaction(transaction_id="T2"))
+        await INSERT.first(conn, _transaction(transaction_id="T3", charger_id="gone"))
+
+
+async def _insert_then_fail(conn: AsyncConnection) -> None:
+    async with savepoint(conn):  # nested in the test's: only this block is undone
+        await INSERT.first(conn, _transaction(transaction_id="T5"))
+        raise RuntimeError("pricing failed")
+
+
+async def test_a_savepoint_undoes_its_block_and_the_transaction_goes_on(db: Database) -> None:
+    await _charger(db)
+    async with db.begin() as conn:
+        await INSERT.first(conn, _transaction(transaction_id="T1"))
+        with pytest.raises((sqlite3.IntegrityError, IntegrityConstraintViolationError)):
+            await _insert_then_refused_insert(conn)
+        async with savepoint(conn):
+            await INSERT.first(conn, _transaction(transaction_id="T4"))
+            with pytest.raises(RuntimeError, match="pricing failed"):
+                await _insert_then_fail(conn)
+            await INSERT.first(conn, _transaction(transaction_id="T6"))
+    assert await _transaction_ids(db) == {"T1", "T4", "T6"}

@@ -38,6 +38,7 @@ from chargegrid.domain.services.costs import Pricing
 from chargegrid.domain.services.tariffs import get as get_tariff
 from chargegrid.domain.services.tariffs import time_zone_of
 from chargegrid.domain.transaction_state import SUPERSEDED
+from chargegrid.storage.direct import savepoint
 from chargegrid.storage.repositories import cdrs as repo
 from chargegrid.storage.repositories import chargers as charger_repo
 from chargegrid.storage.repositories import commands as command_repo
@@ -115,7 +116,7 @@ async def issue(
     transaction is still recorded, and the CDR is tried again when it is due.
     """
     try:
-        async with conn.begin_nested():
+        async with savepoint(conn):
             pricing = await costs.pricing_of(conn, transaction, now)
             return await _store(conn, transaction, pricing, FIRST_ISSUE, now, terms, remark)
     except Exception:
