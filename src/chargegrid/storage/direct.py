@@ -244,7 +244,7 @@ async def savepoint(conn: AsyncConnection) -> AsyncIterator[None]:
     await driver.execute(f"SAVEPOINT {_SAVEPOINT}")
     try:
         yield
-    except BaseException:
+    except Exception:  # not on cancellation: the whole transaction is rolled back then
         await driver.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
         await driver.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
         raise
