@@ -140,7 +140,7 @@ class BlindWrite:
             return select(
                 *(
                     func.unnest(
-                        bindparam(f"{self.name}__{name}", type_=ARRAY(type_, dimensions=1))
+                        bindparam(self._array(name), type_=ARRAY(type_, dimensions=1))
                     ).label(name)
                     for name, type_ in self.columns.items()
                 )
@@ -165,7 +165,7 @@ class BlindWrite:
         """The parameters of ``rows()`` that give it ``rows``. Each value is processed as
         its column's type processes it (a naive datetime is refused)."""
         if self.by_key:
-            return {f"{self.name}__{name}": [row[name] for row in rows] for name in self.columns}
+            return {self._array(name): [row[name] for row in rows] for name in self.columns}
         fields = self._fields(dialect)
         encoded = _JSON.encode(
             [
@@ -174,6 +174,10 @@ class BlindWrite:
             ]
         )
         return {self.name: encoded.decode()}
+
+    def _array(self, column: str) -> str:
+        """The name of ``column``'s array parameter, for rows joined ``by_key``."""
+        return f"{self.name}__{column}"
 
     def _fields(self, dialect: Dialect) -> list[tuple[str, Callable[[Any], Any] | None]]:
         found = self._processors.get(dialect.name)
