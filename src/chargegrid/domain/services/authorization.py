@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.model import Authorization, AuthorizationStatus, IdTokenStatus
-from chargegrid.storage.repositories import id_tokens, transactions
+from chargegrid.storage.repositories import id_tokens
 
 
 async def authorize(
@@ -27,7 +27,7 @@ async def authorize(
     ``transaction_pk`` is the transaction being asked about, which never counts against
     itself.
     """
-    token = await id_tokens.get(conn, id_token)
+    token, in_use = await id_tokens.get_with_use(conn, id_token, exclude=transaction_pk)
     if token is None or (
         token_type is not None and token.type is not None and token.type != token_type
     ):
@@ -37,8 +37,6 @@ async def authorize(
         status = AuthorizationStatus.EXPIRED
     else:
         status = AuthorizationStatus(token.status.value)
-    if status is AuthorizationStatus.ACCEPTED and not allow_concurrent:
-        busy = await transactions.active_for_token(conn, id_token, exclude=transaction_pk)
-        if busy is not None:
-            status = AuthorizationStatus.CONCURRENT_TX
+    if status is AuthorizationStatus.ACCEPTED and in_use and not allow_concurrent:
+        status = AuthorizationStatus.CONCURRENT_TX
     return Authorization(status, token.expires_at, token.group_id)

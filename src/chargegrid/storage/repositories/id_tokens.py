@@ -5,23 +5,49 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import ColumnElement, bindparam, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from chargegrid.domain.model import IdToken, IdTokenStatus
+from chargegrid.domain.model import IdToken, IdTokenStatus, TransactionStatus
 from chargegrid.storage.direct import DirectStatement
 from chargegrid.storage.repositories.pages import Page, fetch_page
-from chargegrid.storage.tables import id_tokens
+from chargegrid.storage.tables import id_tokens, transactions
 
-# Built once and run on the driver: every Authorize, start and stop looks a token up.
-_BY_ID_TOKEN = DirectStatement(
-    select(id_tokens).where(id_tokens.c.id_token == bindparam("id_token"))
-)
+_SELECT_BY_ID_TOKEN = select(id_tokens).where(id_tokens.c.id_token == bindparam("id_token"))
+_BY_ID_TOKEN = DirectStatement(_SELECT_BY_ID_TOKEN)
+
+
+def _with_use(other: ColumnElement[bool] | None) -> DirectStatement:
+    """A token with whether an active transaction (``other`` of them) holds it."""
+    active = (transactions.c.id_token == bindparam("id_token")) & (
+        transactions.c.status == TransactionStatus.ACTIVE.value
+    )
+    if other is not None:
+        active = active & other
+    in_use = exists().where(active).label("in_use")
+    return DirectStatement(_SELECT_BY_ID_TOKEN.add_columns(in_use))
+
+
+# Every Authorize, start and stop asks this, in one round trip.
+_WITH_USE = _with_use(None)
+_WITH_USE_ELSEWHERE = _with_use(transactions.c.id != bindparam("exclude"))
 
 
 async def get(conn: AsyncConnection, id_token: str) -> IdToken | None:
     row = await _BY_ID_TOKEN.first(conn, {"id_token": id_token})
     return None if row is None else _id_token(row)
+
+
+async def get_with_use(
+    conn: AsyncConnection, id_token: str, *, exclude: int | None = None
+) -> tuple[IdToken | None, bool]:
+    """The token, and whether an active transaction holds it (other than ``exclude``, a
+    transaction's primary key)."""
+    if exclude is None:
+        row = await _WITH_USE.first(conn, {"id_token": id_token})
+    else:
+        row = await _WITH_USE_ELSEWHERE.first(conn, {"id_token": id_token, "exclude": exclude})
+    return (None, False) if row is None else (_id_token(row), bool(row["in_use"]))
 
 
 async def insert(conn: AsyncConnection, values: dict[str, Any]) -> None:

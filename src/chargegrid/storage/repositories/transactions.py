@@ -40,18 +40,6 @@ _BY_CHARGER_ID = DirectStatement(
     )
     .limit(1)
 )
-_SELECT_ACTIVE_FOR_TOKEN = (
-    select(transactions)
-    .where(
-        (transactions.c.id_token == bindparam("id_token"))
-        & (transactions.c.status == TransactionStatus.ACTIVE.value)
-    )
-    .limit(1)
-)
-_ACTIVE_FOR_TOKEN = DirectStatement(_SELECT_ACTIVE_FOR_TOKEN)
-_ACTIVE_FOR_TOKEN_EXCEPT = DirectStatement(
-    _SELECT_ACTIVE_FOR_TOKEN.where(transactions.c.id != bindparam("exclude"))
-)
 _ACTIVE_ON_EVSE_EXCEPT = DirectStatement(
     select(transactions).where(
         (transactions.c.charger_id == bindparam("charger_id"))
@@ -168,14 +156,6 @@ async def find_start(
             "meter_start_wh": meter_start_wh,
         },
     )
-
-
-async def active_for_token(
-    conn: AsyncConnection, id_token: str, *, exclude: int | None = None
-) -> Transaction | None:
-    if exclude is None:
-        return await _first(conn, _ACTIVE_FOR_TOKEN, {"id_token": id_token})
-    return await _first(conn, _ACTIVE_FOR_TOKEN_EXCEPT, {"id_token": id_token, "exclude": exclude})
 
 
 async def active_on_evse_except(
