@@ -76,6 +76,13 @@ async def test_repeated_calls_and_retries_have_one_effect(server: ServerProcess)
             "meter_stop_wh": 2500.0,
         }
     ]
+    ends = await query(
+        server.database_url,
+        "SELECT count(*) AS n FROM transaction_events JOIN transactions "
+        "ON transactions.id = transaction_events.transaction_pk "
+        "WHERE transactions.charger_id = 'CP-R' AND transaction_events.event_type = 'Ended'",
+    )
+    assert ends == [{"n": 1}]  # the retried stop is not recorded again
     history = await query(
         server.database_url,
         "SELECT status FROM status_changes WHERE charger_id = 'CP-R' ORDER BY id",

@@ -109,19 +109,26 @@ async def issue(
     terms: BillingTerms,
     *,
     remark: str | None = None,
+    waiting: bool = True,
 ) -> CdrRecord | None:
     """Make the transaction's first CDR; None when it has one (or it could not be made).
 
     It is made in a savepoint: should pricing fail, the event that completed the
     transaction is still recorded, and the CDR is tried again when it is due.
+    ``waiting``: whether the transaction waits for its CDR already (``await_end``); one
+    that does not waits from now if the CDR cannot be made.
     """
     try:
         async with savepoint(conn):
             pricing = await costs.pricing_of(conn, transaction, now)
-            return await _store(conn, transaction, pricing, FIRST_ISSUE, now, terms, remark)
+            return await _store(
+                conn, transaction, pricing, FIRST_ISSUE, now, terms, remark, waiting=waiting
+            )
     except Exception:
         logger.exception("could not make the CDR of transaction %s", transaction.id)
-        return None
+    if not waiting:
+        await await_end(conn, transaction, now, terms)
+    return None
 
 
 async def due(conn: AsyncConnection, now: datetime, *, limit: int = 20) -> list[int]:
@@ -226,6 +233,8 @@ async def _store(
     now: datetime,
     terms: BillingTerms,
     remark: str | None,
+    *,
+    waiting: bool = True,
 ) -> CdrRecord | None:
     location_id, meter_id = await charger_repo.location_and_meter(conn, transaction.charger_id)
     location = None if location_id is None else await location_repo.get(conn, location_id)
@@ -246,7 +255,7 @@ async def _store(
     cdr_id = str(transaction.id) if issue_no == FIRST_ISSUE else f"{transaction.id}-{issue_no}"
     document = make_cdr(cdr_id, transaction, facts, terms, now)
     stored = await repo.insert(conn, _row(document, _Session.of(transaction, issue_no), now))
-    if stored is not None:
+    if stored is not None and waiting:
         await repo.remove_pending(conn, transaction.id)
     return stored
 

@@ -180,14 +180,16 @@ async def _record(
     before this one, when the caller read them already."""
     authorization = await _authorize(conn, event, now, transaction.id)
     repeat = EventOutcome(transaction, authorization, recorded=False)
+    if decisive is None:
+        decisive = await repo.decisive_events(conn, transaction.id)
     if (
         event.seq_no is None
         and event.kind is TransactionEventKind.ENDED
-        and await repo.has_ended_event(conn, transaction.id)
+        and any(e.kind is TransactionEventKind.ENDED for e in decisive)
     ):
-        return repeat  # an unnumbered end is a retry once the transaction has one
-    if decisive is None:
-        decisive = await repo.decisive_events(conn, transaction.id)
+        # An unnumbered end is a retry once the transaction has one (an end, once
+        # recorded, leaves one decisive: the first).
+        return repeat
     # The event's arrival is known once it is stored, and it comes after every event
     # recorded before: a stand-in that does too decides the same.
     facts = facts_of(
@@ -220,7 +222,9 @@ async def _record(
         return repeat
     updated = await _store(conn, transaction, derived, now, terms)
     if cdrs.complete(updated) and not cdrs.complete(transaction):
-        await cdrs.issue(conn, updated, now, terms)  # after the event's own samples
+        # After the event's own samples; an ended transaction was waiting already.
+        waiting = transaction.status is TransactionStatus.COMPLETED
+        await cdrs.issue(conn, updated, now, terms, waiting=waiting)
     if (updated.evse_id, updated.started_at) != (transaction.evse_id, transaction.started_at):
         updated = await _supersede_overlaps(conn, updated, now, terms)
     return EventOutcome(updated, authorization, recorded=True)
@@ -305,11 +309,12 @@ async def _bill_progress(
     now: datetime,
     terms: BillingTerms,
 ) -> Transaction:
-    """Freeze the tariff once the start is known; once ended, wait for the CDR."""
+    """Freeze the tariff once the start is known; once ended, wait for the CDR unless it
+    can be made now (``_record`` makes it)."""
     if before.started_at is None and after.started_at is not None:
         after = await tariffs.freeze(conn, after, terms, now)
     completed = TransactionStatus.COMPLETED
-    if before.status is not completed and after.status is completed:
+    if before.status is not completed and after.status is completed and not cdrs.complete(after):
         await cdrs.await_end(conn, after, now, terms)
     return after
 

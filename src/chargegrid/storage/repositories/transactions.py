@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.charging_periods import StateChange
@@ -46,14 +46,6 @@ _ACTIVE_ON_EVSE_EXCEPT = DirectStatement(
         & (transactions.c.evse_id == bindparam("evse_id"))
         & (transactions.c.status == TransactionStatus.ACTIVE.value)
         & (transactions.c.id != bindparam("pk"))
-    )
-)
-_ENDED_EVENTS = DirectStatement(
-    select(func.count().label("ended"))
-    .select_from(transaction_events)
-    .where(
-        (transaction_events.c.transaction_pk == bindparam("transaction_pk"))
-        & (transaction_events.c.event_type == TransactionEventKind.ENDED.value)
     )
 )
 _DECISIVE_EVENTS = DirectStatement(
@@ -165,11 +157,6 @@ async def active_on_evse_except(
         conn, {"charger_id": charger_id, "evse_id": evse_id, "pk": pk}
     )
     return [transaction_of(row) for row in rows]
-
-
-async def has_ended_event(conn: AsyncConnection, transaction_pk: int) -> bool:
-    row = await _ENDED_EVENTS.first(conn, {"transaction_pk": transaction_pk})
-    return row is not None and bool(row["ended"])
 
 
 async def decisive_events(conn: AsyncConnection, transaction_pk: int) -> list[EventFacts]:
