@@ -27,10 +27,10 @@ async def _seed(db: Database) -> dict[str, int]:
     pks: dict[str, int] = {}
     async with db.begin() as conn:
         await conn.execute(chargers.insert(), {"id": "CP1", "created_at": NOW, "updated_at": NOW})
-        for token in tokens:
+        for row in tokens:
             await conn.execute(
                 id_tokens.insert(),
-                {"expires_at": None, **token, "created_at": NOW, "updated_at": NOW},
+                {"expires_at": None, **row, "created_at": NOW, "updated_at": NOW},
             )
         for name, token, status in (
             ("T1", "GOOD", TransactionStatus.ACTIVE),
