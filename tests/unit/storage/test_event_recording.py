@@ -76,16 +76,18 @@ async def _transaction_with_events(db: Database, count: int) -> tuple[int, list[
                 updated_at=NOW,
             )
         )
-        pk = await repo.insert(
-            conn,
-            {
-                "charger_id": "CP-1",
-                "transaction_id": "T-1",
-                "status": "Active",
-                "created_at": NOW,
-                "updated_at": NOW,
-            },
-        )
+        pk = (
+            await repo.insert(
+                conn,
+                {
+                    "charger_id": "CP-1",
+                    "transaction_id": "T-1",
+                    "status": "active",
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                },
+            )
+        ).id
         ids = []
         for seq_no in range(count):
             found = await record_event(conn, _recording(pk, _facts(seq_no), decisive=True))

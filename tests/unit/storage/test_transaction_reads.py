@@ -35,16 +35,18 @@ async def _charger_with_transactions(db: Database, charger_id: str, count: int) 
             )
         )
         for i in range(count):
-            pk = await repo.insert(
-                conn,
-                {
-                    "charger_id": charger_id,
-                    "transaction_id": f"T-{i}",
-                    "status": "active",
-                    "created_at": NOW,
-                    "updated_at": NOW,
-                },
-            )
+            pk = (
+                await repo.insert(
+                    conn,
+                    {
+                        "charger_id": charger_id,
+                        "transaction_id": f"T-{i}",
+                        "status": "active",
+                        "created_at": NOW,
+                        "updated_at": NOW,
+                    },
+                )
+            ).id
             for seq_no in range(i):
                 facts = EventFacts(
                     kind=TransactionEventKind.UPDATED,

@@ -29,7 +29,7 @@ from chargegrid.storage.repositories import locations as location_repo
 from chargegrid.storage.repositories import tariffs as repo
 from chargegrid.storage.repositories import transactions as transaction_repo
 from chargegrid.storage.repositories.pages import Page
-from chargegrid.storage.repositories.tariffs import StoredTariff
+from chargegrid.storage.repositories.tariffs import CHARGER_DEFAULT, StoredTariff
 from chargegrid.tariffs import OcpiDataError, Tariff, TariffType, parse_tariff, tariff_json
 
 __all__ = [
@@ -47,7 +47,6 @@ __all__ = [
     "time_zone_of",
 ]
 
-CHARGER_DEFAULT = 0  # EVSE and connector id of a charger's default tariffs
 _DECODER = msgspec.json.Decoder(float_hook=Decimal)  # prices stay exact
 _REGULAR = (TariffType.REGULAR, None)
 
@@ -230,12 +229,13 @@ async def freeze(
 async def _tariff_for(
     conn: AsyncConnection, transaction: Transaction, start: datetime
 ) -> tuple[Tariff, str] | None:
-    places: list[tuple[int, int, str]] = []
-    if transaction.evse_id is not None:
-        places.append((transaction.evse_id, transaction.connector_id or 1, "connector"))
-    places.append((CHARGER_DEFAULT, CHARGER_DEFAULT, "charger"))
-    for evse_id, connector_id, source in places:
-        stored = await repo.assigned_tariffs(conn, transaction.charger_id, evse_id, connector_id)
+    """The connector's tariff in force at ``start``, else the charger's default one."""
+    evse_id = transaction.evse_id if transaction.evse_id is not None else CHARGER_DEFAULT
+    connector_id = (transaction.connector_id or 1) if evse_id != CHARGER_DEFAULT else evse_id
+    own, default = await repo.assigned_with_default(
+        conn, transaction.charger_id, evse_id, connector_id
+    )
+    for stored, source in ((own, "connector"), (default, "charger")):
         chosen = choose([parsed(t) for t in stored], start)
         if chosen is not None:
             return chosen, source

@@ -142,10 +142,9 @@ async def _start_named_by_platform(
         return EventOutcome(
             existing, await _authorize(conn, event, now, existing.id), recorded=False
         )
-    pk = await repo.insert(conn, _new_row(event.charger_id, None, now))
-    await repo.update_fields(conn, pk, transaction_id=str(pk))
-    transaction = await repo.get(conn, pk)
-    assert transaction is not None
+    inserted = await repo.insert(conn, _new_row(event.charger_id, None, now))
+    transaction = replace(inserted, transaction_id=str(inserted.id))
+    await repo.update_fields(conn, transaction.id, transaction_id=transaction.transaction_id)
     return await _record(conn, transaction, event, now, terms, decisive=[])
 
 

@@ -80,6 +80,7 @@ async def tariffs_page(conn: AsyncConnection, *, limit: int, offset: int) -> Pag
     return Page([_tariff(row) for row in rows], total, limit, offset)
 
 
+CHARGER_DEFAULT = 0  # EVSE and connector id of a charger's default tariffs
 # Every new transaction reads its connector's tariffs: built once, run on the driver.
 _ASSIGNED = DirectStatement(
     select(tariffs)
@@ -93,6 +94,26 @@ _ASSIGNED = DirectStatement(
 )
 
 
+_ASSIGNED_OR_DEFAULT = DirectStatement(
+    select(tariffs, tariff_assignments.c.evse_id.label("assigned_evse_id"))
+    .join(tariff_assignments, tariff_assignments.c.tariff_pk == tariffs.c.id)
+    .where(
+        (tariff_assignments.c.charger_id == bindparam("charger_id"))
+        & (
+            (
+                (tariff_assignments.c.evse_id == bindparam("evse_id"))
+                & (tariff_assignments.c.connector_id == bindparam("connector_id"))
+            )
+            | (
+                (tariff_assignments.c.evse_id == CHARGER_DEFAULT)
+                & (tariff_assignments.c.connector_id == CHARGER_DEFAULT)
+            )
+        )
+    )
+    .order_by(tariff_assignments.c.position)
+)
+
+
 async def assigned_tariffs(
     conn: AsyncConnection, charger_id: str, evse_id: int, connector_id: int
 ) -> list[StoredTariff]:
@@ -101,6 +122,19 @@ async def assigned_tariffs(
         conn, {"charger_id": charger_id, "evse_id": evse_id, "connector_id": connector_id}
     )
     return [_tariff(row) for row in rows]
+
+
+async def assigned_with_default(
+    conn: AsyncConnection, charger_id: str, evse_id: int, connector_id: int
+) -> tuple[list[StoredTariff], list[StoredTariff]]:
+    """The tariffs of a connector (EVSE ``evse_id`` > 0) and its charger's default, each in
+    order of preference, in one round trip."""
+    rows = await _ASSIGNED_OR_DEFAULT.rows(
+        conn, {"charger_id": charger_id, "evse_id": evse_id, "connector_id": connector_id}
+    )
+    own = [_tariff(row) for row in rows if row["assigned_evse_id"] != CHARGER_DEFAULT]
+    default = [_tariff(row) for row in rows if row["assigned_evse_id"] == CHARGER_DEFAULT]
+    return own, default
 
 
 async def tariffs_of_charger(

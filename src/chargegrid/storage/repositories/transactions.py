@@ -27,7 +27,7 @@ from chargegrid.storage.upsert import insert_ignoring_conflict
 
 # Built once and run on the driver: every transaction message runs some of these. Each
 # is executed with a params dict.
-_INSERT = DirectStatement(transactions.insert().returning(transactions.c.id))
+_INSERT = DirectStatement(transactions.insert().returning(*transactions.c))
 # SET: the params
 _UPDATE = DirectStatement(update(transactions).where(transactions.c.id == bindparam("pk")))
 _SELECT_BY_PK = select(transactions).where(transactions.c.id == bindparam("pk")).limit(1)
@@ -96,10 +96,11 @@ _SAME_START = {
 }
 
 
-async def insert(conn: AsyncConnection, values: dict[str, Any]) -> int:
+async def insert(conn: AsyncConnection, values: dict[str, Any]) -> Transaction:
+    """Insert a transaction; it as stored."""
     check_columns(transactions, values)
     rows = await _INSERT.rows(conn, values)
-    return int(rows[0]["id"])
+    return transaction_of(rows[0])
 
 
 async def update_fields(conn: AsyncConnection, pk: int, **values: Any) -> None:

@@ -95,7 +95,10 @@ async def test_the_tariff_of_a_transaction_is_frozen_at_its_start(db: Database) 
         await chargers.register(conn, charger_id="CP", password=None, security_profile=0, now=NOW)
         for tariff_id in ("CONNECTOR", "DEFAULT", "LATER"):
             await tariffs.create(conn, body(tariff_id), TERMS, NOW)
+        ended = body("ENDED", end_date_time="2026-01-01T00:00:00Z")
+        await tariffs.create(conn, ended, TERMS, NOW)
         await tariffs.assign(conn, "CP", 1, 1, ["CONNECTOR"], NOW)
+        await tariffs.assign(conn, "CP", 3, 1, ["ENDED"], NOW)  # none in force: the default
         await tariffs.assign(conn, "CP", 0, 0, ["DEFAULT"], NOW)
         with pytest.raises(DomainError) as refused:
             await tariffs.assign(conn, "CP", 1, 0, [], NOW)
@@ -104,16 +107,16 @@ async def test_the_tariff_of_a_transaction_is_frozen_at_its_start(db: Database) 
     async with db.begin() as conn:
         pks = [
             await _transaction(conn, replace(base, transaction_id=name, evse_id=evse))
-            for name, evse in (("A", 1), ("B", 2), ("C", None))
+            for name, evse in (("A", 1), ("B", 2), ("C", None), ("D", 3))
         ]
         frozen = [
             await tariffs.freeze(conn, replace(base, id=pk, evse_id=evse), TERMS, NOW)
-            for pk, evse in zip(pks, (1, 2, None), strict=True)
+            for pk, evse in zip(pks, (1, 2, None, 3), strict=True)
         ]
         not_started = await tariffs.freeze(
             conn, replace(base, id=pks[0], started_at=None), TERMS, NOW
         )
-    assert [t.tariff_id for t in frozen] == ["CONNECTOR", "DEFAULT", "DEFAULT"]
+    assert [t.tariff_id for t in frozen] == ["CONNECTOR", "DEFAULT", "DEFAULT", "DEFAULT"]
     assert not_started.tariff_id is None
 
     async with db.begin() as conn:
@@ -140,7 +143,7 @@ async def test_the_tariff_of_a_transaction_is_frozen_at_its_start(db: Database) 
 
 
 async def _transaction(conn: AsyncConnection, transaction: Transaction) -> int:
-    return await transaction_repo.insert(
+    stored = await transaction_repo.insert(
         conn,
         {
             "charger_id": transaction.charger_id,
@@ -152,3 +155,4 @@ async def _transaction(conn: AsyncConnection, transaction: Transaction) -> int:
             "updated_at": NOW,
         },
     )
+    return stored.id
