@@ -27,7 +27,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import TypeVar
 
 from chargegrid.domain.model import (
     TransactionEvent,
@@ -38,8 +37,6 @@ from chargegrid.domain.model import (
 
 SUPERSEDED = "Superseded"
 STOP_AUTHORIZED = "StopAuthorized"
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,44 +179,84 @@ class _Winners:
     highest_number: EventFacts | None
 
     def events(self) -> list[EventFacts]:
-        chosen = (getattr(self, field.name) for field in fields(self))
+        chosen = (getattr(self, name) for name in _WINNER_FIELDS)
         return list({e.arrival: e for e in chosen if e is not None}.values())
 
 
+_WINNER_FIELDS = tuple(f.name for f in fields(_Winners))
+
+
 def _winners(facts: Iterable[EventFacts]) -> _Winners:
-    events = sorted(facts, key=_order)
-    first_token = _first(e for e in events if e.id_token is not None)
-    end = _first(e for e in events if e.kind is TransactionEventKind.ENDED)
-    with_first_reading = [e for e in events if e.energy_first_at is not None]
-    with_last_reading = [e for e in events if e.energy_last_at is not None]
-    return _Winners(
-        start=_first(e for e in events if e.kind is TransactionEventKind.STARTED),
-        end=end,
-        token=_first(
-            e for e in events if e.id_token is not None and e.trigger_reason != STOP_AUTHORIZED
-        )
-        or first_token,
-        stop_token=_first(
-            e for e in events if e.id_token is not None and e.trigger_reason == STOP_AUTHORIZED
-        )
-        or (end if end is not None and end.id_token is not None else None),
-        evse=_first(e for e in events if e.evse_id is not None),
-        connector=_first(e for e in events if e.connector_id is not None),
-        reservation=_first(e for e in events if e.reservation_id is not None),
-        remote_start=_first(e for e in events if e.remote_start_id is not None),
-        charging_state=_last(e for e in events if e.charging_state is not None),
-        trigger=_last(e for e in events if e.trigger_reason is not None),
-        phases=_last(e for e in events if e.number_of_phases is not None),
-        cable=_last(e for e in events if e.cable_max_current is not None),
-        time_spent=_last(e for e in events if e.time_spent_charging_s is not None),
-        offline=_first(e for e in events if e.offline),
-        explicit_meter=_first(
-            e for e in events if e.meter_start_wh is not None or e.meter_stop_wh is not None
-        ),
+    """Each rule's event, in one pass over the events in order (this runs for every
+    meter reading of a transaction)."""
+    start = end = first_token = token = stop_token = evse = connector = None
+    reservation = remote_start = charging_state = trigger = phases = cable = None
+    time_spent = offline = explicit_meter = earliest = latest = highest = None
+    earliest_at = latest_at = None
+    for e in sorted(facts, key=_order):
+        if e.kind is TransactionEventKind.STARTED and start is None:
+            start = e
+        elif e.kind is TransactionEventKind.ENDED and end is None:
+            end = e
+        if e.id_token is not None:
+            if first_token is None:
+                first_token = e
+            if e.trigger_reason == STOP_AUTHORIZED:
+                stop_token = stop_token or e
+            else:
+                token = token or e
+        if e.evse_id is not None and evse is None:
+            evse = e
+        if e.connector_id is not None and connector is None:
+            connector = e
+        if e.reservation_id is not None and reservation is None:
+            reservation = e
+        if e.remote_start_id is not None and remote_start is None:
+            remote_start = e
+        if e.offline and offline is None:
+            offline = e
+        if explicit_meter is None and (e.meter_start_wh is not None or e.meter_stop_wh is not None):
+            explicit_meter = e
+        if e.charging_state is not None:
+            charging_state = e
+        if e.trigger_reason is not None:
+            trigger = e
+        if e.number_of_phases is not None:
+            phases = e
+        if e.cable_max_current is not None:
+            cable = e
+        if e.time_spent_charging_s is not None:
+            time_spent = e
+        if e.seq_no is not None:
+            highest = e
         # Ties in time are broken by value, so the choice never depends on the event order.
-        earliest_reading=min(with_first_reading, key=_first_reading, default=None),
-        latest_reading=max(with_last_reading, key=_last_reading, default=None),
-        highest_number=_last(e for e in events if e.seq_no is not None),
+        if e.energy_first_at is not None:
+            reading = _first_reading(e)
+            if earliest_at is None or reading < earliest_at:
+                earliest, earliest_at = e, reading
+        if e.energy_last_at is not None:
+            reading = _last_reading(e)
+            if latest_at is None or reading > latest_at:
+                latest, latest_at = e, reading
+    return _Winners(
+        start=start,
+        end=end,
+        token=token or first_token,
+        stop_token=stop_token or (end if end is not None and end.id_token is not None else None),
+        evse=evse,
+        connector=connector,
+        reservation=reservation,
+        remote_start=remote_start,
+        charging_state=charging_state,
+        trigger=trigger,
+        phases=phases,
+        cable=cable,
+        time_spent=time_spent,
+        offline=offline,
+        explicit_meter=explicit_meter,
+        earliest_reading=earliest,
+        latest_reading=latest,
+        highest_number=highest,
     )
 
 
@@ -335,14 +372,3 @@ def _order(fact: EventFacts) -> tuple[int, int, int]:
     if fact.seq_no is None:
         return (1, 0, fact.arrival)
     return (0, fact.seq_no, fact.arrival)
-
-
-def _first(values: Iterable[T]) -> T | None:
-    return next(iter(values), None)
-
-
-def _last(values: Iterable[T]) -> T | None:
-    found = None
-    for value in values:
-        found = value
-    return found

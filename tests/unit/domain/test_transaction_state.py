@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,9 +19,12 @@ from chargegrid.domain.model import (
     energy_register_wh,
 )
 from chargegrid.domain.transaction_state import (
+    STOP_AUTHORIZED,
     SUPERSEDED,
     EventFacts,
     TransactionState,
+    _Winners,
+    _winners,
     decisive_events,
     facts_of,
     summarize,
@@ -321,3 +325,90 @@ def test_repeats_of_a_number_keep_the_first_arrival() -> None:
     two = EventFacts(kind=UPDATED, occurred_at=START, arrival=1, seq_no=1, charging_state="B")
     unnumbered = EventFacts(kind=UPDATED, occurred_at=START, arrival=0)
     assert unique_events([one, two, unnumbered]) == [two, unnumbered]
+
+
+def _rules(facts: Sequence[EventFacts]) -> _Winners:
+    """Each rule of the module's docstring, stated on its own."""
+
+    def first(keep: Callable[[EventFacts], object]) -> EventFacts | None:
+        return next((e for e in events if keep(e)), None)
+
+    def last(keep: Callable[[EventFacts], object]) -> EventFacts | None:
+        return next((e for e in reversed(events) if keep(e)), None)
+
+    def first_reading(e: EventFacts) -> tuple[object, ...]:
+        return (e.energy_first_at, e.energy_first_wh)
+
+    def last_reading(e: EventFacts) -> tuple[object, ...]:
+        return (e.energy_last_at, e.energy_last_wh)
+
+    events = sorted(facts, key=lambda e: (e.seq_no is None, e.seq_no or 0, e.arrival))
+    end = first(lambda e: e.kind is ENDED)
+    with_first = [e for e in events if e.energy_first_at is not None]
+    with_last = [e for e in events if e.energy_last_at is not None]
+    return _Winners(
+        start=first(lambda e: e.kind is STARTED),
+        end=end,
+        token=first(lambda e: e.id_token and e.trigger_reason != STOP_AUTHORIZED)
+        or first(lambda e: e.id_token),
+        stop_token=first(lambda e: e.id_token and e.trigger_reason == STOP_AUTHORIZED)
+        or (end if end is not None and end.id_token else None),
+        evse=first(lambda e: e.evse_id is not None),
+        connector=first(lambda e: e.connector_id is not None),
+        reservation=first(lambda e: e.reservation_id is not None),
+        remote_start=first(lambda e: e.remote_start_id is not None),
+        charging_state=last(lambda e: e.charging_state is not None),
+        trigger=last(lambda e: e.trigger_reason is not None),
+        phases=last(lambda e: e.number_of_phases is not None),
+        cable=last(lambda e: e.cable_max_current is not None),
+        time_spent=last(lambda e: e.time_spent_charging_s is not None),
+        offline=first(lambda e: e.offline),
+        explicit_meter=first(lambda e: e.meter_start_wh is not None or e.meter_stop_wh is not None),
+        earliest_reading=min(with_first, key=first_reading, default=None),
+        latest_reading=max(with_last, key=last_reading, default=None),
+        highest_number=last(lambda e: e.seq_no is not None),
+    )
+
+
+@st.composite
+def any_facts(draw: st.DrawFn) -> list[EventFacts]:
+    """Events of any kind, each field often unset, values from a few (ties are common)."""
+
+    def maybe(values: st.SearchStrategy[Any]) -> Any:
+        return draw(st.none() | values)
+
+    moments = st.integers(0, 3).map(lambda m: START + timedelta(minutes=m))
+    facts = []
+    for arrival in range(draw(st.integers(0, 8))):
+        first_at, last_at = maybe(moments), maybe(moments)
+        facts.append(
+            EventFacts(
+                kind=draw(st.sampled_from([STARTED, UPDATED, ENDED])),
+                occurred_at=draw(moments),
+                arrival=arrival,
+                seq_no=maybe(st.integers(0, 3)),
+                evse_id=maybe(st.integers(1, 2)),
+                connector_id=maybe(st.integers(1, 2)),
+                id_token=maybe(st.sampled_from(["A", "B"])),
+                trigger_reason=maybe(st.sampled_from([STOP_AUTHORIZED, "Authorized"])),
+                charging_state=maybe(st.sampled_from(["Charging", "Idle"])),
+                meter_start_wh=maybe(st.just(1.0)),
+                meter_stop_wh=maybe(st.just(2.0)),
+                energy_first_at=first_at,
+                energy_first_wh=None if first_at is None else draw(st.sampled_from([1.0, 2.0])),
+                energy_last_at=last_at,
+                energy_last_wh=None if last_at is None else draw(st.sampled_from([1.0, 2.0])),
+                offline=draw(st.booleans()),
+                number_of_phases=maybe(st.sampled_from([1, 3])),
+                cable_max_current=maybe(st.sampled_from([16, 32])),
+                reservation_id=maybe(st.integers(1, 2)),
+                remote_start_id=maybe(st.integers(1, 2)),
+                time_spent_charging_s=maybe(st.integers(0, 2)),
+            )
+        )
+    return draw(st.permutations(facts))
+
+
+@given(any_facts())
+def test_each_rule_picks_the_event_it_states(facts: list[EventFacts]) -> None:
+    assert _winners(facts) == _rules(facts)

@@ -240,9 +240,16 @@ def _derive(
         superseded_at=transaction.superseded_at,
         numbered=_numbered(transaction) + (1 if new_number else 0),
     )
-    derived = {name: getattr(state, name) for name in _STATE_FIELDS}
     keep = {e.arrival for e in decisive}
-    return replace(transaction, status=state.status, **derived), keep
+    changed = {
+        name: value
+        for name in _STATE_FIELDS
+        if (value := getattr(state, name)) != getattr(transaction, name)
+    }
+    if state.status is not transaction.status:
+        changed["status"] = state.status
+    # Most events (every meter reading) change nothing: the transaction itself then.
+    return (replace(transaction, **changed) if changed else transaction), keep
 
 
 async def _refresh(
