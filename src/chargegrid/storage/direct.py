@@ -82,6 +82,14 @@ class _Plan:
             for name, value, process in zip(self.columns, record, self.results, strict=True)
         }
 
+    def values(self, record: Sequence[Any]) -> Sequence[Any]:
+        if self.raw_results:
+            return record
+        return tuple(
+            value if process is None else process(value)
+            for value, process in zip(record, self.results, strict=True)
+        )
+
 
 class DirectStatement:
     """A statement executed on the driver connection; see the module docstring."""
@@ -94,13 +102,27 @@ class DirectStatement:
 
     async def rows(self, conn: AsyncConnection, values: Mapping[str, Any]) -> list[Row]:
         """Every row the statement returns, as dicts keyed by column name."""
+        plan, records = await self._fetch(conn, values)
+        return [plan.row(record) for record in records]
+
+    async def records(
+        self, conn: AsyncConnection, values: Mapping[str, Any]
+    ) -> list[Sequence[Any]]:
+        """Every row the statement returns, as its values in the order of its columns
+        (for a reader that builds many objects by position)."""
+        plan, records = await self._fetch(conn, values)
+        return [plan.values(record) for record in records]
+
+    async def _fetch(
+        self, conn: AsyncConnection, values: Mapping[str, Any]
+    ) -> tuple[_Plan, Sequence[Sequence[Any]]]:
         plan = self._plan(conn.dialect, values)
         driver, asyncpg = await _driver(conn, read=plan.reads_only)
         args = plan.arguments(values)
         records = await (
             driver.fetch(plan.sql, *args) if asyncpg else driver.execute_fetchall(plan.sql, args)
         )
-        return [plan.row(record) for record in records]
+        return plan, records
 
     async def first(self, conn: AsyncConnection, values: Mapping[str, Any]) -> Row | None:
         """The first row the statement returns, or None."""

@@ -41,7 +41,11 @@ async def _charger_with_transactions(db: Database, charger_id: str, count: int) 
                     {
                         "charger_id": charger_id,
                         "transaction_id": f"T-{i}",
-                        "status": "active",
+                        "status": "completed" if i == 2 else "active",
+                        "evse_id": 1,
+                        "started_at": NOW,
+                        "meter_start_wh": 10.5,
+                        "offline": i % 2 == 1,
                         "created_at": NOW,
                         "updated_at": NOW,
                     },
@@ -49,10 +53,14 @@ async def _charger_with_transactions(db: Database, charger_id: str, count: int) 
             ).id
             for seq_no in range(i):
                 facts = EventFacts(
-                    kind=TransactionEventKind.UPDATED,
+                    kind=list(TransactionEventKind)[seq_no % 3],
                     occurred_at=NOW,
                     arrival=0,
                     seq_no=seq_no,
+                    id_token="TAG",
+                    energy_last_at=NOW,
+                    energy_last_wh=seq_no + 0.25,
+                    offline=seq_no % 2 == 0,
                     received_at=NOW,
                 )
                 point = repo.MeterPoint(charger_id, 1, 1)
@@ -67,6 +75,14 @@ async def test_what_was_read_ahead_is_taken_once_without_the_database(db: Databa
         alone = {key: await get_with_decisive_events(conn, *key) for key in keys}
     assert [len(found[1]) for found in map(alone.get, keys[:3]) if found] == [2, 1, 0]
     assert alone[("CP-2", "NONE")] is None
+    async with db.connect() as conn:  # as the readers of one row each build them
+        for key, found in alone.items():
+            if found is not None:
+                transaction = await repo.get_by_charger_id(conn, *key)
+                assert transaction is not None
+                assert found == (transaction, await repo.decisive_events(conn, transaction.id))
+    assert {found[0].offline for found in alone.values() if found} == {False, True}
+    assert {e.offline for found in alone.values() if found for e in found[1]} == {False, True}
     async with db.begin() as conn:
         async with reading_ahead(conn, keys):
             # Gone from the database: what is read ahead is served from memory, once.

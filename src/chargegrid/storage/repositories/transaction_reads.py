@@ -10,42 +10,39 @@ second read of the same transaction goes to the database again).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Mapping
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import fields
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from chargegrid.domain.model import Transaction
+from chargegrid.domain.model import Transaction, TransactionEventKind, TransactionStatus
 from chargegrid.domain.transaction_state import EventFacts
 from chargegrid.storage.direct import DirectStatement, padded
-from chargegrid.storage.repositories import transactions as repo
 from chargegrid.storage.tables import transaction_events, transactions
 
 Key = tuple[str, str]  # charger id, transaction id
 Found = tuple[Transaction, list[EventFacts]]
 
 MAX_READ_AHEAD = 64  # transactions read in one statement
-_EVENT_PREFIX = "event_"
-_EVENT_COLUMNS = tuple(
-    (_EVENT_PREFIX + column.name, column.name) for column in transaction_events.c
-)
 _READ_AHEAD = "chargegrid.transactions_read_ahead"  # in the connection's info
 
 
 @cache
 def _statement(count: int) -> DirectStatement:
     """Transactions with their decisive events, one row per event (the transaction alone
-    when it has none), for ``count`` keys; the event columns are prefixed."""
+    when it has none), for ``count`` keys: the transaction's columns, then the event's."""
     keys = [
         tuple_(bindparam(f"charger_id_{i}"), bindparam(f"transaction_id_{i}")) for i in range(count)
     ]
     return DirectStatement(
         select(
             transactions,
-            *(column.label(_EVENT_PREFIX + column.name) for column in transaction_events.c),
+            *(column.label(f"event_{column.name}") for column in transaction_events.c),
         )
         .select_from(
             transactions.outerjoin(
@@ -59,6 +56,37 @@ def _statement(count: int) -> DirectStatement:
     )
 
 
+# A read-ahead returns a row per decisive event of every transaction of a commit group:
+# they are built by position, each field taken from its column's place in the row.
+_TRANSACTION_AT = {column.name: i for i, column in enumerate(transactions.c)}
+_EVENT_AT = {column.name: len(transactions.c) + i for i, column in enumerate(transaction_events.c)}
+_TRANSACTION_FIELDS = [f.name for f in fields(Transaction)]
+_EVENT_COLUMN_OF = {"kind": "event_type", "arrival": "id"}
+_EVENT_FIELDS = [f.name for f in fields(EventFacts)]
+_transaction_values = itemgetter(*(_TRANSACTION_AT[name] for name in _TRANSACTION_FIELDS))
+_event_values = itemgetter(*(_EVENT_AT[_EVENT_COLUMN_OF.get(name, name)] for name in _EVENT_FIELDS))
+_STATUS, _OFFLINE = _TRANSACTION_FIELDS.index("status"), _TRANSACTION_FIELDS.index("offline")
+_KIND, _EVENT_OFFLINE = _EVENT_FIELDS.index("kind"), _EVENT_FIELDS.index("offline")
+_CHARGER_ID, _TRANSACTION_ID = _TRANSACTION_AT["charger_id"], _TRANSACTION_AT["transaction_id"]
+_EVENT_ID = _EVENT_AT["id"]
+_STATUSES = {status.value: status for status in TransactionStatus}
+_KINDS = {kind.value: kind for kind in TransactionEventKind}
+
+
+def _transaction(record: Sequence[Any]) -> Transaction:
+    values = list(_transaction_values(record))
+    values[_STATUS] = _STATUSES[values[_STATUS]]
+    values[_OFFLINE] = bool(values[_OFFLINE])
+    return Transaction(*values)
+
+
+def _event(record: Sequence[Any]) -> EventFacts:
+    values = list(_event_values(record))
+    values[_KIND] = _KINDS[values[_KIND]]
+    values[_EVENT_OFFLINE] = bool(values[_EVENT_OFFLINE])
+    return EventFacts(*values)
+
+
 async def _read(conn: AsyncConnection, keys: list[Key]) -> dict[Key, Found]:
     """The transactions of ``keys`` (at most ``MAX_READ_AHEAD``) that exist."""
     lookup = padded(keys)
@@ -67,17 +95,14 @@ async def _read(conn: AsyncConnection, keys: list[Key]) -> dict[Key, Found]:
         values[f"charger_id_{i}"] = charger_id
         values[f"transaction_id_{i}"] = transaction_id
     found: dict[Key, Found] = {}
-    for row in await _statement(len(lookup)).rows(conn, values):
-        key = (row["charger_id"], row["transaction_id"])
-        if key not in found:
-            found[key] = (repo.transaction_of(row), [])
-        if row[_EVENT_PREFIX + "id"] is not None:
-            found[key][1].append(repo.event_facts_of(_event(row)))
+    for record in await _statement(len(lookup)).records(conn, values):
+        key = (record[_CHARGER_ID], record[_TRANSACTION_ID])
+        entry = found.get(key)
+        if entry is None:
+            entry = found[key] = (_transaction(record), [])
+        if record[_EVENT_ID] is not None:
+            entry[1].append(_event(record))
     return found
-
-
-def _event(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: row[label] for label, name in _EVENT_COLUMNS}
 
 
 async def get_with_decisive_events(
