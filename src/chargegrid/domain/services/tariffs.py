@@ -27,7 +27,6 @@ from chargegrid.domain.model import BillingTerms, Transaction
 from chargegrid.storage.repositories import chargers as charger_repo
 from chargegrid.storage.repositories import locations as location_repo
 from chargegrid.storage.repositories import tariffs as repo
-from chargegrid.storage.repositories import transactions as transaction_repo
 from chargegrid.storage.repositories.pages import Page
 from chargegrid.storage.repositories.tariffs import CHARGER_DEFAULT, StoredTariff
 from chargegrid.tariffs import OcpiDataError, Tariff, TariffType, parse_tariff, tariff_json
@@ -201,7 +200,7 @@ async def freeze(
     conn: AsyncConnection, transaction: Transaction, terms: BillingTerms, now: datetime
 ) -> Transaction:
     """Copy the tariff in force at the transaction's start onto it (once); the transaction
-    as it is then (with ``tariff_id`` when it has a tariff)."""
+    with ``tariff_id`` when it has a tariff now, which its caller stores."""
     start = transaction.started_at
     if start is None or transaction.tariff_id is not None:
         return transaction
@@ -220,10 +219,7 @@ async def freeze(
             "frozen_at": now,
         },
     )
-    if not frozen:
-        return transaction
-    await transaction_repo.update_fields(conn, transaction.id, tariff_id=tariff.id)
-    return replace(transaction, tariff_id=tariff.id)
+    return replace(transaction, tariff_id=tariff.id) if frozen else transaction
 
 
 async def _tariff_for(

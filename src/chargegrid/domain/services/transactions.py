@@ -142,9 +142,9 @@ async def _start_named_by_platform(
         return EventOutcome(
             existing, await _authorize(conn, event, now, existing.id), recorded=False
         )
+    # Named after its primary key; the name is stored with the state the start gives it.
     inserted = await repo.insert(conn, _new_row(event.charger_id, None, now))
     transaction = replace(inserted, transaction_id=str(inserted.id))
-    await repo.update_fields(conn, transaction.id, transaction_id=transaction.transaction_id)
     return await _record(conn, transaction, event, now, terms, decisive=[])
 
 
@@ -271,15 +271,29 @@ async def _store(
     terms: BillingTerms,
 ) -> Transaction:
     """Store the ``derived`` state of ``transaction`` if it changed, and act on what the
-    change makes known (webhooks, tariff, CDR)."""
+    change makes known: the tariff is frozen once the start is known (and stored with
+    the state, as is the transaction's id), webhooks are told, and an ended transaction
+    waits for its CDR unless it can be made now (``_record`` makes it)."""
     if derived == transaction:
         return transaction
+    if transaction.started_at is None and derived.started_at is not None:
+        derived = await tariffs.freeze(conn, derived, terms, now)
     state = {name: getattr(derived, name) for name in _STATE_FIELDS}
     await repo.update_fields(
-        conn, transaction.id, status=derived.status.value, **state, updated_at=now
+        conn,
+        transaction.id,
+        status=derived.status.value,
+        **state,
+        transaction_id=derived.transaction_id,
+        tariff_id=derived.tariff_id,
+        updated_at=now,
     )
     await _publish_progress(conn, transaction, derived, now)
-    return await _bill_progress(conn, transaction, derived, now, terms)
+    completed = TransactionStatus.COMPLETED
+    ended = transaction.status is not completed and derived.status is completed
+    if ended and not cdrs.complete(derived):
+        await cdrs.await_end(conn, derived, now, terms)
+    return derived
 
 
 async def _publish_progress(
@@ -306,23 +320,6 @@ async def _publish_progress(
     completed = TransactionStatus.COMPLETED
     if before.status is not completed and after.status is completed:
         await webhooks.publish(conn, EventType.TRANSACTION_ENDED, data, now)
-
-
-async def _bill_progress(
-    conn: AsyncConnection,
-    before: Transaction,
-    after: Transaction,
-    now: datetime,
-    terms: BillingTerms,
-) -> Transaction:
-    """Freeze the tariff once the start is known; once ended, wait for the CDR unless it
-    can be made now (``_record`` makes it)."""
-    if before.started_at is None and after.started_at is not None:
-        after = await tariffs.freeze(conn, after, terms, now)
-    completed = TransactionStatus.COMPLETED
-    if before.status is not completed and after.status is completed and not cdrs.complete(after):
-        await cdrs.await_end(conn, after, now, terms)
-    return after
 
 
 def _numbered(transaction: Transaction) -> int:

@@ -92,6 +92,8 @@ async def test_a_cdr_is_made_once_when_every_event_is_in(db: Database) -> None:
     )
     transaction = await apply(db, start, end)
     assert transaction.tariff_id == "KWH"
+    async with db.connect() as conn:  # stored as returned, the frozen tariff's id with it
+        assert await transaction_repo.get(conn, transaction.id) == transaction
     # Ended with event 1 missing: it waits.
     assert (await count(db, cdr_table), await count(db, pending_cdrs)) == (0, 1)
     async with db.connect() as conn:
