@@ -75,7 +75,7 @@ class Settings(BaseSettings):
         "and payload) is answered from the stored reply instead of processed again.",
     )
     ocpp_commit_window: float = Field(
-        0.005,
+        0.010,
         ge=0,
         le=0.1,
         description="Seconds the first charger message waiting to be committed waits for "
