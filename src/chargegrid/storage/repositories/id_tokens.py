@@ -18,7 +18,7 @@ _BY_ID_TOKEN = DirectStatement(_SELECT_BY_ID_TOKEN)
 
 
 def _with_use(other: ColumnElement[bool] | None) -> DirectStatement:
-    """A token with whether an active transaction (``other`` of them) holds it."""
+    """A token, and whether an active transaction holds it (of those ``other`` admits)."""
     active = (transactions.c.id_token == bindparam("id_token")) & (
         transactions.c.status == TransactionStatus.ACTIVE.value
     )

@@ -81,7 +81,6 @@ async def tariffs_page(conn: AsyncConnection, *, limit: int, offset: int) -> Pag
 
 
 CHARGER_DEFAULT = 0  # EVSE and connector id of a charger's default tariffs
-# Every new transaction reads its connector's tariffs: built once, run on the driver.
 _ASSIGNED = DirectStatement(
     select(tariffs)
     .join(tariff_assignments, tariff_assignments.c.tariff_pk == tariffs.c.id)
@@ -94,6 +93,8 @@ _ASSIGNED = DirectStatement(
 )
 
 
+# Every new transaction reads its connector's tariffs and its charger's default ones:
+# built once, run on the driver.
 _ASSIGNED_OR_DEFAULT = DirectStatement(
     select(tariffs, tariff_assignments.c.evse_id.label("assigned_evse_id"))
     .join(tariff_assignments, tariff_assignments.c.tariff_pk == tariffs.c.id)
