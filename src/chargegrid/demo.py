@@ -12,7 +12,6 @@ import contextlib
 import logging
 import signal
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from chargegrid.config import Settings
 from chargegrid.domain.clock import SystemClock
@@ -26,6 +25,7 @@ from chargegrid.storage.repositories import chargers as charger_repo
 from chargegrid.storage.repositories import id_tokens as id_token_repo
 from chargegrid.storage.repositories import tariffs as tariff_repo
 from chargegrid.storage.repositories import users as user_repo
+from chargegrid.values import immutable
 
 logger = logging.getLogger("chargegrid.demo")
 
@@ -62,7 +62,7 @@ TARIFF = b"""{
 }"""
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class DemoSeed:
     """What the demo puts in the database."""
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from chargegrid.bus.commands import CommandBus
 from chargegrid.bus.presence import Presence
 from chargegrid.config import Settings
@@ -11,9 +9,10 @@ from chargegrid.domain.clock import Clock
 from chargegrid.domain.services.commands import CommandCatalog
 from chargegrid.metrics import Metrics
 from chargegrid.storage.engine import Database
+from chargegrid.values import immutable
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Platform:
     """Settings, clock, database, metrics, charger presence and the command bus.
 

@@ -9,7 +9,6 @@ access token (a JWT from ``POST /api/v1/auth/token``). The caller's role, princi
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from fastapi import FastAPI, Request, Response
 
@@ -19,13 +18,14 @@ from chargegrid.domain.services.access import Role, client_of
 from chargegrid.domain.services.access_tokens import AccessTokens, looks_like_access_token
 from chargegrid.domain.users import User
 from chargegrid.platform import Platform
+from chargegrid.values import immutable
 
 PROTECTED_PREFIX = "/api/v1"
 TOKEN_PATH = "/api/v1/auth/token"
 PUBLIC_PATHS = frozenset({TOKEN_PATH})
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Caller:
     """Who is calling: their role, how actions are recorded, and the user if one."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request
@@ -14,6 +13,7 @@ from chargegrid.domain.services.access import Role
 from chargegrid.domain.services.access_tokens import AccessTokens
 from chargegrid.domain.users import User
 from chargegrid.platform import Platform
+from chargegrid.values import immutable
 
 _RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
 
@@ -98,7 +98,7 @@ def require(minimum: Role) -> Any:
     return Depends(check)
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Paging:
     limit: int
     offset: int

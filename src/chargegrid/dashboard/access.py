@@ -8,7 +8,6 @@ operator < admin.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -20,6 +19,7 @@ from chargegrid.dashboard.streams import Streams
 from chargegrid.domain.services.access import Role
 from chargegrid.platform import Platform
 from chargegrid.storage.repositories.network import Revenue
+from chargegrid.values import immutable
 
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
@@ -27,7 +27,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Dashboard:
     """What the dashboard's routes share: the platform, sessions, open streams and the
     failed sign-in counter (the API's, so both front ends count together)."""

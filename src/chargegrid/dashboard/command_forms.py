@@ -11,13 +11,13 @@ import json
 import re
 import types
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import AwareDatetime, ValidationError
 
 from chargegrid.api.command_params import COMMANDS
+from chargegrid.values import immutable
 
 # Commands whose effect an operator should confirm first.
 DISRUPTIVE = frozenset(
@@ -49,7 +49,7 @@ HELP = {
 _DATETIME_WITHOUT_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class FormField:
     """One input of a command form."""
 
@@ -62,7 +62,7 @@ class FormField:
     default: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class CommandForm:
     name: str
     title: str

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
+
+from chargegrid.values import immutable
 
 PAGE_SIZES = (25, 50, 100)
 DEFAULT_PAGE_SIZE = 50
@@ -21,7 +23,7 @@ def _int(value: str | None, default: int, low: int, high: int) -> int:
     return min(max(number, low), high)
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Paging:
     """A page of a list: its number (from 1) and size."""
 
@@ -40,7 +42,7 @@ class Paging:
         return (self.number - 1) * self.size
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class PageInfo:
     """Where a shown page stands in the whole list."""
 
@@ -76,7 +78,7 @@ def query_string(values: Mapping[str, Any]) -> str:
     return urlencode(kept)
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class ListState:
     """The filters, sort and page of a list, as in its URL."""
 

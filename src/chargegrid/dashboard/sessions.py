@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import json
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -23,12 +22,13 @@ from chargegrid.domain.ids import new_secret
 from chargegrid.domain.users import User
 from chargegrid.storage.repositories import platform_secrets
 from chargegrid.storage.repositories import users as users_repo
+from chargegrid.values import immutable
 
 COOKIE = "chargegrid_session"
 KEY_NAME = "dashboard_session_key"
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Session:
     """A signed-in user, their session's CSRF token and when the session ends."""
 

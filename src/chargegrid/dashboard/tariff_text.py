@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from chargegrid.tariffs import PriceComponent, Tariff, TariffDimensionType, TariffRestrictions
+from chargegrid.values import immutable
 
 _PER = {
     TariffDimensionType.ENERGY: "per kWh",
@@ -16,7 +16,7 @@ _PER = {
 _STEP_UNIT = {TariffDimensionType.ENERGY: "Wh", TariffDimensionType.FLAT: ""}
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class ElementText:
     """One tariff element: its prices, and the conditions under which it applies."""
 

@@ -8,7 +8,6 @@ frozen onto it (``chargegrid.domain.services.costs``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -20,9 +19,10 @@ from chargegrid.domain.services import cdrs as cdr_service
 from chargegrid.domain.services import costs
 from chargegrid.storage.repositories import cdrs as cdr_repo
 from chargegrid.tariffs import Price, PricedSession, Tariff
+from chargegrid.values import immutable
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class CostLine:
     """One part of a price: energy, time, parking, reservation or a flat fee."""
 
@@ -31,7 +31,7 @@ class CostLine:
     amount: Decimal
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Cdr:
     """The charge detail record of an ended transaction, as far as the panel shows it."""
 
@@ -43,7 +43,7 @@ class Cdr:
     document: str  # the CDR as OCPI JSON
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class TransactionCost:
     """What the panel shows. ``tariff`` None: no tariff applied (the other fields empty)."""
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated
@@ -43,6 +42,7 @@ from chargegrid.tariffs import (
     Tariff,
 )
 from chargegrid.tariffs.arithmetic import ocpi_number
+from chargegrid.values import immutable
 
 __all__ = [
     "Cdr",
@@ -150,7 +150,7 @@ class Cdr(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     last_updated: dt.datetime
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class CdrFacts:
     """What a CDR is made of besides the transaction: all of it read beforehand."""
 

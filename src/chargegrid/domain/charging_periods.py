@@ -38,6 +38,7 @@ from itertools import groupby
 from chargegrid.domain.model import MeterSample, energy_register_wh
 from chargegrid.tariffs import CdrDimension, CdrDimensionType, ChargingPeriod
 from chargegrid.tariffs.arithmetic import ocpi_number
+from chargegrid.values import immutable
 
 __all__ = ["PARKING_STATES", "StateChange", "charging_periods", "is_charging"]
 
@@ -52,7 +53,7 @@ _MICROSECONDS_PER_HOUR = 3600 * 10**6
 _MICROSECOND = dt.timedelta(microseconds=1)
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class StateChange:
     """A state a charger reported for the session's connector (or charging) at ``at``."""
 

@@ -6,10 +6,11 @@ version a charger speaks: an OCPP 1.6 connector *n* is EVSE *n* with connector 1
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from chargegrid.values import immutable
 
 
 class RegistrationStatus(StrEnum):
@@ -69,7 +70,7 @@ class Direction(StrEnum):
     OUTBOUND = "out"
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Location:
     """A site with chargers."""
 
@@ -84,7 +85,7 @@ class Location:
     longitude: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Connector:
     """One plug of an EVSE, with its last reported status (None: known, never reported)."""
 
@@ -98,7 +99,7 @@ class Connector:
     vendor_error_code: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Evse:
     """An EVSE: the part of a charger that charges one vehicle at a time."""
 
@@ -106,7 +107,7 @@ class Evse:
     connectors: tuple[Connector, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Charger:
     """A charging station and what it last told us about itself."""
 
@@ -143,7 +144,7 @@ class Charger:
     evses: tuple[Evse, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class BootInfo:
     """What a charger reports about itself when it boots."""
 
@@ -159,7 +160,7 @@ class BootInfo:
     reason: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class BootDecision:
     """The answer to a boot: registration status and the interval to use."""
 
@@ -167,7 +168,7 @@ class BootDecision:
     interval: int
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class StatusReport:
     """A status change of a charger (``evse_id`` None), an EVSE or a connector."""
 
@@ -181,7 +182,7 @@ class StatusReport:
     vendor_error_code: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class IdToken:
     """An identifier a driver presents (RFID uid, app token...)."""
 
@@ -194,7 +195,7 @@ class IdToken:
     updated_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Authorization:
     """Whether an id token may charge, and until when; ``group_id`` is the parent id."""
 
@@ -203,7 +204,7 @@ class Authorization:
     group_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class MeterSample:
     """One sampled value of a meter reading."""
 
@@ -229,7 +230,7 @@ def energy_register_wh(sample: MeterSample) -> float | None:
     return None if factor is None else sample.value * factor
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class TransactionEvent:
     """One report of a charger about a transaction, whatever its OCPP version.
 
@@ -264,7 +265,7 @@ class TransactionEvent:
     time_spent_charging_s: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Transaction:
     """A charging session on one EVSE/connector."""
 
@@ -298,7 +299,7 @@ class Transaction:
     tariff_id: str | None = None  # of the tariff frozen onto it when it started, if any
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class BillingTerms:
     """What tariffs, costs and CDRs are made with (set by the operator).
 
@@ -319,7 +320,7 @@ class BillingTerms:
     connector_power_type: str = "AC_3_PHASE"
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class MessageRecord:
     """One OCPP message exchanged with a charger, and its answer."""
 
@@ -336,7 +337,7 @@ class MessageRecord:
     latency_ms: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class ComponentRef:
     """A part of a charger in its device model: the charger itself, an EVSE, a connector..."""
 
@@ -346,7 +347,7 @@ class ComponentRef:
     connector_id: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class VariableAttribute:
     """One value of a variable: its actual value, or a target, minimum or maximum setting."""
 
@@ -357,7 +358,7 @@ class VariableAttribute:
     constant: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class VariableCharacteristics:
     """What values a variable takes."""
 
@@ -369,7 +370,7 @@ class VariableCharacteristics:
     values_list: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class DeviceVariable:
     """A variable of a component in a charger's device model, with what is known of it."""
 
@@ -382,7 +383,7 @@ class DeviceVariable:
     updated_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class ChargerEvent:
     """Something a monitored variable of a charger did (a fault, a threshold crossed...)."""
 
@@ -423,7 +424,7 @@ class ReportKind(StrEnum):
     CERTIFICATE_STATUS_REQUEST = "certificate_status_request"
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class ChargerReport:
     """One report of a charger; ``payload`` is its content as the charger sent it."""
 
@@ -458,7 +459,7 @@ class CommandState(StrEnum):
 RAW_COMMAND = "ocpp"  # the name of a command given as an OCPP action and payload
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Command:
     """An operation asked of a charger: what was asked, what was sent, how it ended.
 

@@ -25,7 +25,7 @@ keeps applying an event cheap however long the transaction runs.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import datetime
 
 from chargegrid.domain.model import (
@@ -34,12 +34,13 @@ from chargegrid.domain.model import (
     TransactionStatus,
     energy_register_wh,
 )
+from chargegrid.values import immutable
 
 SUPERSEDED = "Superseded"
 STOP_AUTHORIZED = "StopAuthorized"
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class EventFacts:
     """What is kept of one transaction event; ``arrival`` numbers events as they came."""
 
@@ -70,7 +71,7 @@ class EventFacts:
     received_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class TransactionState:
     """Everything about a transaction that follows from its events."""
 
@@ -155,7 +156,7 @@ def unique_events(facts: Iterable[EventFacts]) -> list[EventFacts]:
     return [*kept.values(), *unnumbered]
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class _Winners:
     """For each rule, the event that decides it (None: no event does)."""
 

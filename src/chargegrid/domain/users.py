@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 
 from chargegrid.domain.services.access import Role
+from chargegrid.values import immutable
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class User:
     """A person with a role; ``disabled`` users cannot sign in or use their tokens."""
 

@@ -14,7 +14,6 @@ import base64
 import binascii
 import time
 from collections import deque
-from dataclasses import dataclass
 from enum import StrEnum
 from http import HTTPStatus
 from urllib.parse import unquote
@@ -35,6 +34,7 @@ from chargegrid.domain.services import chargers
 from chargegrid.gateway.tls import ClientCertificate
 from chargegrid.storage.engine import Database
 from chargegrid.storage.repositories.chargers import get_credentials
+from chargegrid.values import immutable
 
 PATH_PREFIX = "/ocpp/"
 
@@ -54,7 +54,7 @@ class RefusalReason(StrEnum):
     RATE_LIMITED = "rate_limited"
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Refusal:
     """An HTTP answer that refuses the upgrade."""
 

@@ -7,7 +7,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import msgspec
@@ -23,13 +22,14 @@ from chargegrid.ocpp.protocol import (
 )
 from chargegrid.ocpp.rpc import encode_payload
 from chargegrid.ocpp.versions import OcppVersion
+from chargegrid.values import immutable
 
 logger = logging.getLogger(__name__)
 
 FollowUp = Callable[["ChargerConnection"], Awaitable[None]]
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Reply:
     """The frame answering an inbound CALL, and what to do once it has been sent."""
 

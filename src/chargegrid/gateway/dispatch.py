@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -29,6 +28,7 @@ from chargegrid.ocpp.rpc import ErrorKind, RpcError, encode_payload, encode_resu
 from chargegrid.storage.engine import Database
 from chargegrid.storage.group_scope import group_scope
 from chargegrid.storage.groups import CommitGroups
+from chargegrid.values import immutable
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def rpc_error_of(error: Exception) -> RpcError:
     return RpcError(ErrorKind.INTERNAL_ERROR, "internal error while processing the call", {})
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class _Call:
     """A CALL waiting for its commit group."""
 
@@ -66,7 +66,7 @@ class _Call:
     started: float
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class _Answer:
     """What a CALL's group made of it, applied once the group committed."""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from cryptography import x509
 
 from chargegrid.config import Settings
 from chargegrid.pki.certificates import describe
+from chargegrid.values import immutable
 
 # TLS 1.2 cipher suites (OpenSSL names), strongest first. OCPP 1.6 security whitepaper
 # A00.FR.317 and OCPP 2.0.1 A00.FR.318 require the CSMS to support the first two and
@@ -77,7 +77,7 @@ def context_from_settings(settings: Settings) -> ssl.SSLContext | None:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class ClientCertificate:
     """A charger's client certificate whose chain the TLS handshake has verified."""
 

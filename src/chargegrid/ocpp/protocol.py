@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 import msgspec
@@ -27,12 +26,13 @@ from chargegrid.ocpp.rpc import (
     peek_frame,
 )
 from chargegrid.ocpp.versions import ActionSpec, OcppVersion, actions
+from chargegrid.values import immutable
 
 Role = Literal["csms", "charger"]
 _RESPONSES = frozenset({MessageType.CALLRESULT, MessageType.CALLERROR})
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class IncomingCall:
     """A valid request from the peer: answer it with `result_frame` or `error_frame`."""
 
@@ -43,7 +43,7 @@ class IncomingCall:
     raw_payload: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class IncomingResult:
     """A CALLRESULT; decode it with `decode_response` once its action is known."""
 
@@ -51,7 +51,7 @@ class IncomingResult:
     payload: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class IncomingError:
     """A CALLERROR; `kind` is None when the code is not one of the version's codes."""
 
@@ -62,7 +62,7 @@ class IncomingError:
     details: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class ErrorReply:
     """A bad request: send `frame` (a CALLERROR) back to the peer."""
 
@@ -72,7 +72,7 @@ class ErrorReply:
     action: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Unanswerable:
     """Input that must not be answered, such as a malformed response; log it and go on."""
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import Enum, IntEnum
 from typing import Any, TypeVar
 
 import msgspec
 
 from chargegrid.ocpp.versions import OcppVersion
+from chargegrid.values import immutable
 
 T = TypeVar("T")
 
@@ -124,7 +124,7 @@ class FrameError(RpcError):
         self.message_type = message_type
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Call:
     """A request; `payload` is the raw JSON object as received."""
 
@@ -133,7 +133,7 @@ class Call:
     payload: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class CallResult:
     """A successful response; `payload` is the raw JSON object as received."""
 
@@ -141,7 +141,7 @@ class CallResult:
     payload: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class CallError:
     """An error response; `details` is the raw JSON object as received."""
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 
 import msgspec
+
+from chargegrid.values import immutable
 
 
 class OcppVersion(StrEnum):
@@ -29,7 +30,7 @@ class OcppVersion(StrEnum):
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class ActionSpec:
     """One OCPP action: its request and response types and which side may send the request."""
 

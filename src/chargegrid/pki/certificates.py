@@ -15,7 +15,6 @@ The choices follow the certificate properties of the OCPP security requirements 
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -24,6 +23,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from chargegrid.values import immutable
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
@@ -42,7 +43,7 @@ class KeyKind(StrEnum):
     RSA = "rsa"  # RSA 2048: the RSA cipher suites, and OCPP-J 1.6 section 6.2.1
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Authority:
     """A certificate authority: its certificate and the key that signs with it."""
 
@@ -50,7 +51,7 @@ class Authority:
     key: PrivateKey
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class CertificateInfo:
     """What is recorded and checked about a certificate."""
 

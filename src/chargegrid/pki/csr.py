@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
@@ -11,6 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from chargegrid.pki.certificates import PublicKey, key_strength_problem, name_value
+from chargegrid.values import immutable
 
 # Signature hashes accepted on a CSR (A00.FR.504/506: SHA-256 or stronger).
 STRONG_HASHES = (hashes.SHA256, hashes.SHA384, hashes.SHA512)
@@ -24,7 +23,7 @@ class CsrRejected(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class CheckedRequest:
     """What a certificate is issued for, once the CSR passed every check."""
 

@@ -14,7 +14,6 @@ Private keys are written unencrypted with mode 0600: protect the directory.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from chargegrid.pki.certificates import (
     public_keys_match,
 )
 from chargegrid.pki.certificates import certificate_pem as to_pem
+from chargegrid.values import immutable
 
 CA_DAYS = 3650
 
@@ -43,7 +43,7 @@ class PkiError(Exception):
     """The directory cannot be used as asked (message for the operator)."""
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class PkiLayout:
     """Where each file of a certificate authority directory lives."""
 
@@ -91,7 +91,7 @@ class PkiLayout:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class InitResult:
     layout: PkiLayout
     created_authority: bool

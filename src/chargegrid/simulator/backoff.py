@@ -9,10 +9,11 @@ random part spreads a fleet's reconnections after an outage of the CSMS.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+
+from chargegrid.values import immutable
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class BackOff:
     wait_minimum: float = 3.0
     random_range: float = 10.0

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from chargegrid.pki.certificates import KeyKind, generate_key, public_keys_match, subject
+from chargegrid.values import immutable
 
 HASH_ALGORITHM = "SHA256"
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class HashData:
     """How OCPP names a certificate: hashes of its issuer's name and key, its serial."""
 
@@ -24,7 +24,7 @@ class HashData:
     algorithm: str = HASH_ALGORITHM
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class InstalledCertificate:
     use: str  # the certificate type of the version that installed it
     hash: HashData

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 
 from chargegrid.simulator.model import ConnectorStatus, Fault, Reading, Transaction
 from chargegrid.simulator.physics import Ev, EvseSpec, Meter
+from chargegrid.values import immutable
 
 DEFAULT_TOKENS = ("SIM-TOKEN-1", "SIM-TOKEN-2", "SIM-TOKEN-3")
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Behaviour:
     """How the drivers and the hardware of a fleet behave (shared by its chargers)."""
 

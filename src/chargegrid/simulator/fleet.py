@@ -14,7 +14,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from chargegrid.ocpp.versions import OcppVersion
 from chargegrid.simulator.backoff import BackOff
@@ -24,6 +24,7 @@ from chargegrid.simulator.model import SessionRecord
 from chargegrid.simulator.physics import SPECS
 from chargegrid.simulator.runner import SimulatedCharger, Target
 from chargegrid.simulator.station import Station
+from chargegrid.values import immutable
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def adapter_for(version: OcppVersion) -> Adapter:
     return V201
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class FleetConfig:
     """What to simulate and where to connect it."""
 

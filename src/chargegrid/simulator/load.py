@@ -44,6 +44,7 @@ from chargegrid.ocpp.protocol import (
 from chargegrid.ocpp.rpc import ErrorKind, RpcError
 from chargegrid.ocpp.v16 import messages as m
 from chargegrid.ocpp.versions import OcppVersion
+from chargegrid.values import immutable
 
 MAX_FRAME_BYTES = 65_536
 _MIN_SLEEP = 0.001
@@ -120,7 +121,7 @@ class Window:
         return sum(self.errors.values())
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class MessageMix:
     """Share of CALLs per kind; a transaction cycle is three CALLs."""
 
@@ -153,7 +154,7 @@ class SetupFailed(Exception):
         self.kind = kind
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class RampReport:
     """How the ramp went: chargers set up, failures by kind, its duration."""
 

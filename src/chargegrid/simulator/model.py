@@ -14,6 +14,8 @@ from enum import Enum
 
 import msgspec
 
+from chargegrid.values import immutable
+
 
 def utc(at: float) -> datetime:
     """A POSIX time as an aware UTC datetime, to the millisecond (as chargers report it)."""
@@ -86,7 +88,7 @@ class UpdateCause(Enum):
     TRIGGER = "trigger"
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Reading:
     """What the meter of an EVSE shows at one moment."""
 
@@ -129,17 +131,17 @@ class Transaction:
 # -- what a charger sends (each becomes one CALL of the charger's version) -------------
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Boot:
     reason: BootReason
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Heartbeat:
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class StatusChange:
     evse_id: int
     status: ConnectorStatus
@@ -148,14 +150,14 @@ class StatusChange:
     forced: bool = False  # sent even if the CSMS was told this status already
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Authorize:
     evse_id: int
     id_token: str
     token_type: str
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class TxStarted:
     tx: Transaction
     seq_no: int
@@ -166,7 +168,7 @@ class TxStarted:
     offline: bool
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class TxUpdated:
     tx: Transaction
     seq_no: int
@@ -177,7 +179,7 @@ class TxUpdated:
     offline: bool
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class TxEnded:
     tx: Transaction
     seq_no: int
@@ -187,7 +189,7 @@ class TxEnded:
     offline: bool
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class MeterReport:
     """Meter values outside a transaction (asked for by the CSMS)."""
 
@@ -196,7 +198,7 @@ class MeterReport:
     reading: Reading
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class FirmwareStatus:
     status: str  # Downloading, Downloaded, DownloadFailed, SignatureVerified, Installing, ...
     request_id: int | None
@@ -210,33 +212,33 @@ class LogState(Enum):
     FAILED = "failed"
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class LogStatus:
     state: LogState
     request_id: int | None
     diagnostics: bool  # OCPP 1.6 GetDiagnostics (rather than GetLog)
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class SecurityEvent:
     kind: str
     at: float
     info: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class SignRequest:
     csr: str
     certificate_type: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class ReservationEnded:
     reservation_id: int
     expired: bool
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Custom:
     """A message only one version has, built by its adapter (e.g. NotifyReport)."""
 
@@ -263,7 +265,7 @@ Message = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class SessionRecord:
     """The ground truth of one transaction: what the simulator reported to the CSMS."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chargegrid.simulator.model import Reading
+from chargegrid.values import immutable
 
 # An EV charges at full power up to this state of charge, then tapers linearly towards
 # MIN_TAPER_FRACTION of its power at 100 %.
@@ -20,7 +21,7 @@ MIN_TAPER_FRACTION = 0.1
 TAPER_STEP_S = 30.0
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class EvseSpec:
     """The electrical side of an EVSE."""
 

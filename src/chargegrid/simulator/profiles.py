@@ -14,10 +14,11 @@ The rules of OCPP smart charging, for both 1.6 and 2.0.1:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from enum import Enum
 
 from chargegrid.simulator.physics import EvseSpec
+from chargegrid.values import immutable
 
 DAY_S = 86_400.0
 WEEK_S = 7 * DAY_S
@@ -37,14 +38,14 @@ class Kind(Enum):
     RECURRING = "recurring"
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Period:
     start_s: float  # from the start of the schedule
     limit: float  # in the profile's unit
     phases: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Profile:
     id: int
     stack_level: int

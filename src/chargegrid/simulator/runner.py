@@ -16,7 +16,6 @@ import logging
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -26,6 +25,7 @@ from websockets.typing import Subprotocol
 from chargegrid.simulator.core import MAX_FRAME_BYTES, ChargerCore
 from chargegrid.simulator.model import SessionRecord
 from chargegrid.simulator.physics import Ev
+from chargegrid.values import immutable
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ MAX_SLEEP_S = 3600.0
 USER_AGENT = "chargegrid-simulator"
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Target:
     """Where and how the chargers of a fleet connect."""
 

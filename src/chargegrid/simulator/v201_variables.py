@@ -7,17 +7,18 @@ RetryBackOff trio, MessageTimeout) act on it when set; the others are kept as se
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from chargegrid.ocpp.v201 import messages as m
 from chargegrid.simulator.core import ChargerCore
 from chargegrid.simulator.model import utc
+from chargegrid.values import immutable
 
 Getter = Callable[[ChargerCore, float], str]
 Setter = Callable[[ChargerCore, str, float], bool]
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Variable:
     component: str
     name: str

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import ARRAY, Select, Table
@@ -30,6 +29,7 @@ from sqlalchemy.sql.selectable import CTE
 from sqlalchemy.types import TypeDecorator
 
 from chargegrid.storage.types import UTCDateTime
+from chargegrid.values import immutable
 
 Row = dict[str, Any]
 _SAVEPOINT = "chargegrid_savepoint"
@@ -51,7 +51,7 @@ def padded(keys: Sequence[T]) -> list[T]:
     return [*keys, *[keys[-1]] * (count - len(keys))]
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class _Plan:
     """One statement compiled for one dialect and one set of parameter names."""
 

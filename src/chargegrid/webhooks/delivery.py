@@ -23,7 +23,6 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -35,6 +34,7 @@ from chargegrid.domain.clock import Clock
 from chargegrid.storage.engine import Database
 from chargegrid.storage.repositories import webhooks as repo
 from chargegrid.storage.repositories.webhooks import Claimed, DeliveryState, Webhook
+from chargegrid.values import immutable
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def retry_delay(attempts: int, base: float, rand: float) -> float:
     return delay * (1 - JITTER + 2 * JITTER * rand)
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Outcome:
     """How one attempt went: the receiver's status code, and what was wrong if anything."""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -22,6 +21,7 @@ from chargegrid.domain.services.command_requests import request_command
 from chargegrid.platform import Platform
 from chargegrid.storage.repositories import chargers as charger_repo
 from chargegrid.storage.repositories import commands as repo
+from chargegrid.values import immutable
 
 router = APIRouter(tags=["commands"])
 
@@ -76,7 +76,7 @@ class CommandOut(BaseModel):
         )
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class CommandOptions:
     wait: float | None
     queue: bool

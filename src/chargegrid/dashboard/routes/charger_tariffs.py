@@ -7,7 +7,6 @@ list applies to connectors without one. The same service as the API's checks the
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
@@ -23,13 +22,14 @@ from chargegrid.domain.services import tariffs as tariff_service
 from chargegrid.domain.services.access import Role
 from chargegrid.storage.repositories import charger_listing
 from chargegrid.storage.repositories import tariffs as tariff_repo
+from chargegrid.values import immutable
 
 router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
 
 _SEPARATORS = re.compile(r"[\s,]+")
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class TariffRow:
     """One list of tariffs of the charger: its default (EVSE 0) or a connector's."""
 

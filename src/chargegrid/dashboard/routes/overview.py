@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,6 +15,7 @@ from chargegrid.dashboard.pages import DashboardRoute, page
 from chargegrid.dashboard.templating import render
 from chargegrid.storage.repositories import network
 from chargegrid.storage.repositories.network import Alert, ChargerCounts, Revenue
+from chargegrid.values import immutable
 
 router = APIRouter(route_class=DashboardRoute, include_in_schema=False)
 
@@ -34,7 +34,7 @@ STATUS_ORDER = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class NetworkNow:
     """The overview's live part."""
 

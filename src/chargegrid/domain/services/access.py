@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -11,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.ids import new_secret
 from chargegrid.storage.repositories import api_tokens
+from chargegrid.values import immutable
 
 
 class Role(StrEnum):
@@ -34,7 +34,7 @@ async def create_token(
     return token
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class ApiClient:
     """The holder of a valid API token."""
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
 from datetime import datetime
 
 import jwt
@@ -22,6 +21,7 @@ from chargegrid.domain.ids import new_secret
 from chargegrid.domain.users import User
 from chargegrid.storage.repositories import platform_secrets
 from chargegrid.storage.repositories import users as users_repo
+from chargegrid.values import immutable
 
 ISSUER = "chargegrid"
 SIGNING_KEY_NAME = "jwt_signing_key"
@@ -29,7 +29,7 @@ _ALGORITHM = "HS256"
 _REQUIRED_CLAIMS = ["sub", "role", "email", "iat", "exp", "iss", "pwd"]
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class IssuedToken:
     """A new access token and its lifetime in seconds."""
 

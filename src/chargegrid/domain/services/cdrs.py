@@ -23,7 +23,6 @@ for later ones, and ``-C`` appended for a credit CDR.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,6 +46,7 @@ from chargegrid.storage.repositories import tariffs as tariff_repo
 from chargegrid.storage.repositories import transactions as transaction_repo
 from chargegrid.storage.repositories.cdrs import CdrRecord
 from chargegrid.tariffs import encode_json
+from chargegrid.values import immutable
 
 __all__ = [
     "Correction",
@@ -66,7 +66,7 @@ REMOTE_START = "remote-start"  # the command name of remote starts
 FIRST_ISSUE = 1
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Correction:
     """A credit CDR and the CDR that replaces the credited one (None: not reissued)."""
 
@@ -265,7 +265,7 @@ def _stopped(transaction: Transaction) -> str | None:
     return None if reason is None or reason == SUPERSEDED else f"stopped: {reason}"
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class _Session:
     """Where a CDR belongs: its transaction, charger, EVSE and connector, and its issue."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -17,6 +16,7 @@ from chargegrid.pki.certificates import (
 )
 from chargegrid.pki.csr import CsrRejected, check_csr
 from chargegrid.storage.repositories import certificates as repo
+from chargegrid.values import immutable
 
 
 class CertificateUse(StrEnum):
@@ -26,7 +26,7 @@ class CertificateUse(StrEnum):
     V2G = "V2GCertificate"  # ISO 15118 communication with vehicles
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class SigningOutcome:
     """The answer to a signing request: a certificate, or the reason there is none."""
 

@@ -10,7 +10,6 @@ transaction has a CDR, its cost is the CDR's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -33,6 +32,7 @@ from chargegrid.tariffs import (
     parse_tariff,
     price_session,
 )
+from chargegrid.values import immutable
 
 __all__ = [
     "CostNotice",
@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Pricing:
     """A transaction's timeline and, with a tariff, its price (``problem``: why not)."""
 
@@ -58,7 +58,7 @@ class Pricing:
     problem: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class SessionCost:
     """What a transaction costs: so far while it runs, or as its CDR says (``cdr_id``)."""
 
@@ -178,7 +178,7 @@ def current_cdr(records: list[CdrRecord]) -> CdrRecord | None:
     return valid[-1] if valid else None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class CostNotice:
     """A running cost to send to a charger: ``amount`` replaces ``previous`` (last sent)."""
 

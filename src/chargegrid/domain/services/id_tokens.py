@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,12 +13,13 @@ from chargegrid.domain.errors import DomainError, ErrorKind
 from chargegrid.domain.model import Command, IdToken, IdTokenStatus
 from chargegrid.domain.services import local_lists
 from chargegrid.storage.repositories import id_tokens as repo
+from chargegrid.values import immutable
 
 # What a change may set (None clears all but the status).
 CHANGEABLE = frozenset({"status", "expires_at", "group_id", "type"})
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class ListPush:
     """Queue local list updates for a token change: when they expire unsent, who asked."""
 
@@ -27,7 +27,7 @@ class ListPush:
     requested_by: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class TokenChange:
     """A token as changed (or as it was, when deleted) and the list updates it queued."""
 

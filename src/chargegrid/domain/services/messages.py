@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.model import MessageRecord
 from chargegrid.storage.repositories import messages as repo
+from chargegrid.values import immutable
 
 
 async def record(conn: AsyncConnection, message: MessageRecord) -> None:
@@ -17,7 +17,7 @@ async def record(conn: AsyncConnection, message: MessageRecord) -> None:
     await repo.insert(conn, message)
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class InboundCall:
     """A CALL as received: what makes a repeat of it identical."""
 

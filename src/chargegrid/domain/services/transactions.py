@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Collection, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +44,7 @@ from chargegrid.domain.transaction_state import (
 )
 from chargegrid.storage.repositories import event_recording, transaction_reads
 from chargegrid.storage.repositories import transactions as repo
+from chargegrid.values import immutable
 
 __all__ = [
     "SUPERSEDED",
@@ -59,7 +60,7 @@ _ARRIVING = 2**63 - 1  # the arrival of an event being recorded, until it is sto
 _STATE_FIELDS = tuple(f.name for f in fields(TransactionState) if f.name != "status")
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class EventOutcome:
     """What became of an event.
 

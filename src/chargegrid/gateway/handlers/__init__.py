@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -15,9 +15,10 @@ from chargegrid.domain.clock import Clock
 from chargegrid.gateway.connection import FollowUp
 from chargegrid.ocpp.versions import OcppVersion
 from chargegrid.storage.engine import Database
+from chargegrid.values import immutable
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class HandlerContext:
     """What a handler gets besides the request: the open transaction and who is asking.
 
@@ -56,7 +57,7 @@ def handlers_for(version: OcppVersion) -> Mapping[str, Handler]:
     return _of(version).handlers
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class _VersionHandlers:
     handlers: Mapping[str, Handler]
     reads_transaction: Mapping[str, TransactionOf]

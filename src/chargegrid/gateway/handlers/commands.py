@@ -8,7 +8,6 @@ for the charger's version and *settled* by the charger's answer. A raw command
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, overload
 
@@ -23,6 +22,7 @@ from chargegrid.domain.services import commands
 from chargegrid.gateway.handlers import HandlerContext
 from chargegrid.ocpp.rpc import RpcError, decode_payload
 from chargegrid.ocpp.versions import OcppVersion, actions
+from chargegrid.values import immutable
 
 # Answers that mean "will do" (or "done"), whatever the action.
 AGREEING_STATUSES = frozenset(
@@ -30,7 +30,7 @@ AGREEING_STATUSES = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class OcppCall:
     """The OCPP message a command becomes."""
 
@@ -38,7 +38,7 @@ class OcppCall:
     request: msgspec.Struct
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Settlement:
     """How a command ended, read from the charger's answer."""
 
@@ -65,7 +65,7 @@ async def settle_by_status(ctx: HandlerContext, command: Command, response: Any)
     return Settlement(CommandState.REJECTED, error=f"the charger answered {status}{reason}")
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Translation:
     """One command in one version."""
 

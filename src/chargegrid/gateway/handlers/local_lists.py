@@ -3,7 +3,6 @@ charger's list, and what the charger was sent once it takes it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from chargegrid.domain.errors import DomainError, ErrorKind
@@ -11,9 +10,10 @@ from chargegrid.domain.model import Command
 from chargegrid.domain.services import commands, local_lists
 from chargegrid.gateway.handlers import HandlerContext
 from chargegrid.storage.repositories.local_lists import LocalListEntry
+from chargegrid.values import immutable
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class ListUpdate:
     """A list update: the version it makes, its entries and (differential) removals."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -15,6 +14,7 @@ from chargegrid.storage.direct import DirectStatement
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import cdrs, pending_cdrs
 from chargegrid.storage.upsert import insert_if_absent, insert_returning_row
+from chargegrid.values import immutable
 
 # Every transaction's end runs these: built once, run on the driver.
 _BY_CDR_ID = DirectStatement(select(cdrs).where(cdrs.c.cdr_id == bindparam("cdr_id")).limit(1))
@@ -23,7 +23,7 @@ _REMOVE_PENDING = DirectStatement(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class CdrRecord:
     """A stored CDR: ``document`` is its OCPI JSON, the rest repeats what lists show."""
 
@@ -51,7 +51,7 @@ class CdrRecord:
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class CdrFilter:
     """Which CDRs a list or an export shows; ``since`` inclusive, ``until`` exclusive."""
 

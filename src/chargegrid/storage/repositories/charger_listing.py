@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +19,7 @@ from chargegrid.storage.repositories.chargers import connector_of
 from chargegrid.storage.repositories.network import faulted, online
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import chargers, connectors, locations
+from chargegrid.values import immutable
 
 SORTS: dict[str, Any] = {
     "id": chargers.c.id,
@@ -32,7 +32,7 @@ SORTS: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class ChargerQuery:
     """What part of the list to show and in which order."""
 
@@ -45,7 +45,7 @@ class ChargerQuery:
     descending: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class LiveState:
     """What changes while an operator looks: connection, status, heartbeat, connectors."""
 
@@ -57,7 +57,7 @@ class LiveState:
     connectors: tuple[Connector, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class ChargerRow:
     """One line of the chargers list."""
 

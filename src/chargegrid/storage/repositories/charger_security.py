@@ -3,16 +3,16 @@ security events it reported, newest first."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.storage.tables import certificate_requests, certificates, security_events
+from chargegrid.values import immutable
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class IssuedCertificate:
     """A certificate the platform's certificate authority issued to the charger."""
 
@@ -25,7 +25,7 @@ class IssuedCertificate:
     issued_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class SigningRequest:
     """A certificate signing request of the charger and what became of it."""
 
@@ -35,7 +35,7 @@ class SigningRequest:
     received_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class SecurityEvent:
     type: str
     occurred_at: datetime

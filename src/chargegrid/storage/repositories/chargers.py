@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +25,7 @@ from chargegrid.storage.prebuilt import check_columns
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import chargers, connectors, device_variables, status_changes
 from chargegrid.storage.upsert import upsert_statement
+from chargegrid.values import immutable
 
 _CHARGER_FIELDS = [c.name for c in chargers.columns if c.name != "password_hash"]
 
@@ -92,7 +92,7 @@ _CHARGER_STATUS = BlindWrite.update(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Credentials:
     """What the gateway needs to admit a charger."""
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -14,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import configuration_keys
 from chargegrid.storage.upsert import upsert
+from chargegrid.values import immutable
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class ConfigurationKey:
     """One configuration key of an OCPP 1.6 charger."""
 

@@ -13,7 +13,6 @@ before the end of a commit group can be left to that end (``record_event_later``
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -28,6 +27,7 @@ from chargegrid.storage.group_scope import BlindWrite, write_later
 from chargegrid.storage.repositories import transactions as repo
 from chargegrid.storage.tables import meter_samples, transaction_events
 from chargegrid.storage.upsert import insert_ignoring_conflict
+from chargegrid.values import immutable
 
 # Columns of a sample row that the event's samples share; the others (but the ids)
 # differ from sample to sample.
@@ -91,7 +91,7 @@ def _statement(samples: int, outdated: int) -> DirectStatement:
     return DirectStatement(statement)
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class EventRecording:
     """What recording one event of a transaction writes: the event (``decisive`` or
     not), its samples at ``point``, and the ``outdated`` events (ids) it makes no longer

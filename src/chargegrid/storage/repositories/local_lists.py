@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -12,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.storage.tables import local_list_entries, local_lists
 from chargegrid.storage.upsert import upsert
+from chargegrid.values import immutable
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class LocalListEntry:
     """One id token on a charger's list, as it was sent to the charger."""
 
@@ -26,7 +26,7 @@ class LocalListEntry:
     updated_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class LocalList:
     """A charger's list: its version (None if never known) and its entries."""
 

@@ -7,7 +7,6 @@ Reads go through the (charger_id, received_at) index, never over the whole log.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, select
@@ -16,13 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.model import Direction, MessageRecord
 from chargegrid.storage.tables import message_log
+from chargegrid.values import immutable
 
 # Rows are numbered when inserted and dated when received: one written a moment after a
 # later-dated row commits late. Looking back this far for unseen rows catches them.
 LATE_COMMIT_MARGIN = timedelta(seconds=10)
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class LoggedMessage:
     """A logged message with its row id (the cursor of the live log)."""
 
@@ -30,7 +30,7 @@ class LoggedMessage:
     record: MessageRecord
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class MessageFilter:
     """Which messages to show."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -10,12 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.model import ENERGY_IMPORT
 from chargegrid.storage.tables import meter_samples
+from chargegrid.values import immutable
 
 POWER_IMPORT = "Power.Active.Import"
 CHART_MEASURANDS = (ENERGY_IMPORT, POWER_IMPORT)
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class ChartSample:
     """One energy or power reading of a transaction, with its row id (for 'newer than')."""
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -26,6 +25,7 @@ from chargegrid.storage.tables import (
     security_events,
     transactions,
 )
+from chargegrid.values import immutable
 
 FAULTED = "Faulted"
 
@@ -54,7 +54,7 @@ def faulted() -> Any:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class ChargerCounts:
     """How many chargers there are, are connected, and report a fault."""
 
@@ -147,7 +147,7 @@ async def revenue_by_day(conn: AsyncConnection, day_starts: Sequence[datetime]) 
     return days
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class MapLocation:
     """A location with coordinates, and how many of its chargers are connected."""
 
@@ -192,7 +192,7 @@ async def mapped_locations(conn: AsyncConnection, limit: int = 5_000) -> list[Ma
     ]
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Alert:
     """Something an operator should look at: a fault, a security event, a refused boot."""
 

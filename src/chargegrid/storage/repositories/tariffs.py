@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -15,9 +14,10 @@ from chargegrid.storage.direct import DirectStatement
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import tariff_assignments, tariffs, transaction_tariffs
 from chargegrid.storage.upsert import insert_if_absent
+from chargegrid.values import immutable
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class StoredTariff:
     """A tariff as kept: ``document`` is its OCPI JSON."""
 
@@ -28,7 +28,7 @@ class StoredTariff:
     updated_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class FrozenTariff:
     """The tariff copied onto a transaction at its start, and the last cost sent about it."""
 

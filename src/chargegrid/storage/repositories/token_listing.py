@@ -5,7 +5,6 @@ Two statements a page (the count and the page); the groups for the filter are on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from chargegrid.domain.model import IdToken, IdTokenStatus
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import id_tokens
+from chargegrid.values import immutable
 
 SORTS: dict[str, Any] = {
     "token": id_tokens.c.id_token,
@@ -25,7 +25,7 @@ SORTS: dict[str, Any] = {
 MAX_GROUPS = 200
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class TokenQuery:
     search: str | None = None  # in the token or its group
     status: IdTokenStatus | None = None

@@ -10,7 +10,6 @@ list holds the transactions that have ended.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from chargegrid.domain.model import ENERGY_IMPORT, TransactionStatus
 from chargegrid.storage.repositories.pages import Page
 from chargegrid.storage.tables import meter_samples, transactions
+from chargegrid.values import immutable
 
 SORTS: dict[str, Any] = {
     "started": transactions.c.started_at,
@@ -53,7 +53,7 @@ _COLUMNS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class TransactionQuery:
     """Which transactions to list, and in which order."""
 
@@ -66,7 +66,7 @@ class TransactionQuery:
     descending: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class TransactionRow:
     """One line of the transactions list."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +23,7 @@ from chargegrid.storage.prebuilt import check_columns
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import meter_samples, transaction_events, transactions
 from chargegrid.storage.upsert import insert_ignoring_conflict
+from chargegrid.values import immutable
 
 # Built once and run on the driver: every transaction message runs some of these. Each
 # is executed with a params dict.
@@ -209,7 +209,7 @@ async def list_page(
     return Page([transaction_of(row) for row in rows], total, limit, offset)
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class MeterPoint:
     """Where samples were read: a charger's EVSE (0: its main meter) and connector."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import partial
@@ -17,6 +16,7 @@ from chargegrid.storage.direct import DirectStatement
 from chargegrid.storage.group_scope import read_once
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import webhook_deliveries, webhooks
+from chargegrid.values import immutable
 
 
 class DeliveryState(StrEnum):
@@ -30,7 +30,7 @@ class DeliveryState(StrEnum):
 PENDING = DeliveryState.PENDING.value
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Webhook:
     """A receiver URL and the event types it is sent."""
 
@@ -44,7 +44,7 @@ class Webhook:
     updated_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Delivery:
     """One event for one webhook, and how sending it went so far."""
 
@@ -63,7 +63,7 @@ class Delivery:
     updated_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Claimed:
     """A delivery a worker has taken to send: nobody else sends it until the lease ends."""
 
