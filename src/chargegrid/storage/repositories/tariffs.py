@@ -81,37 +81,25 @@ async def tariffs_page(conn: AsyncConnection, *, limit: int, offset: int) -> Pag
 
 
 CHARGER_DEFAULT = 0  # EVSE and connector id of a charger's default tariffs
-_ASSIGNED = DirectStatement(
+_ASSIGNMENTS = (
     select(tariffs)
     .join(tariff_assignments, tariff_assignments.c.tariff_pk == tariffs.c.id)
-    .where(
-        (tariff_assignments.c.charger_id == bindparam("charger_id"))
-        & (tariff_assignments.c.evse_id == bindparam("evse_id"))
-        & (tariff_assignments.c.connector_id == bindparam("connector_id"))
-    )
+    .where(tariff_assignments.c.charger_id == bindparam("charger_id"))
     .order_by(tariff_assignments.c.position)
 )
-
-
+_AT_CONNECTOR = (tariff_assignments.c.evse_id == bindparam("evse_id")) & (
+    tariff_assignments.c.connector_id == bindparam("connector_id")
+)
+_AT_DEFAULT = (tariff_assignments.c.evse_id == CHARGER_DEFAULT) & (
+    tariff_assignments.c.connector_id == CHARGER_DEFAULT
+)
+_ASSIGNED = DirectStatement(_ASSIGNMENTS.where(_AT_CONNECTOR))
 # Every new transaction reads its connector's tariffs and its charger's default ones:
 # built once, run on the driver.
 _ASSIGNED_OR_DEFAULT = DirectStatement(
-    select(tariffs, tariff_assignments.c.evse_id.label("assigned_evse_id"))
-    .join(tariff_assignments, tariff_assignments.c.tariff_pk == tariffs.c.id)
-    .where(
-        (tariff_assignments.c.charger_id == bindparam("charger_id"))
-        & (
-            (
-                (tariff_assignments.c.evse_id == bindparam("evse_id"))
-                & (tariff_assignments.c.connector_id == bindparam("connector_id"))
-            )
-            | (
-                (tariff_assignments.c.evse_id == CHARGER_DEFAULT)
-                & (tariff_assignments.c.connector_id == CHARGER_DEFAULT)
-            )
-        )
+    _ASSIGNMENTS.add_columns(tariff_assignments.c.evse_id.label("assigned_evse_id")).where(
+        _AT_CONNECTOR | _AT_DEFAULT
     )
-    .order_by(tariff_assignments.c.position)
 )
 
 

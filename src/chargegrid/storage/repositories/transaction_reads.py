@@ -10,9 +10,8 @@ second read of the same transaction goes to the database again).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
-from dataclasses import fields
 from functools import cache
 from operator import itemgetter
 from typing import Any
@@ -20,9 +19,10 @@ from typing import Any
 from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from chargegrid.domain.model import Transaction, TransactionEventKind, TransactionStatus
+from chargegrid.domain.model import Transaction
 from chargegrid.domain.transaction_state import EventFacts
 from chargegrid.storage.direct import DirectStatement, padded
+from chargegrid.storage.repositories import transactions as repo
 from chargegrid.storage.tables import transaction_events, transactions
 
 Key = tuple[str, str]  # charger id, transaction id
@@ -60,31 +60,10 @@ def _statement(count: int) -> DirectStatement:
 # they are built by position, each field taken from its column's place in the row.
 _TRANSACTION_AT = {column.name: i for i, column in enumerate(transactions.c)}
 _EVENT_AT = {column.name: len(transactions.c) + i for i, column in enumerate(transaction_events.c)}
-_TRANSACTION_FIELDS = [f.name for f in fields(Transaction)]
-_EVENT_COLUMN_OF = {"kind": "event_type", "arrival": "id"}
-_EVENT_FIELDS = [f.name for f in fields(EventFacts)]
-_transaction_values = itemgetter(*(_TRANSACTION_AT[name] for name in _TRANSACTION_FIELDS))
-_event_values = itemgetter(*(_EVENT_AT[_EVENT_COLUMN_OF.get(name, name)] for name in _EVENT_FIELDS))
-_STATUS, _OFFLINE = _TRANSACTION_FIELDS.index("status"), _TRANSACTION_FIELDS.index("offline")
-_KIND, _EVENT_OFFLINE = _EVENT_FIELDS.index("kind"), _EVENT_FIELDS.index("offline")
+_transaction_values = itemgetter(*(_TRANSACTION_AT[name] for name in repo.TRANSACTION_COLUMNS))
+_event_values = itemgetter(*(_EVENT_AT[name] for name in repo.EVENT_COLUMNS))
 _CHARGER_ID, _TRANSACTION_ID = _TRANSACTION_AT["charger_id"], _TRANSACTION_AT["transaction_id"]
 _EVENT_ID = _EVENT_AT["id"]
-_STATUSES = {status.value: status for status in TransactionStatus}
-_KINDS = {kind.value: kind for kind in TransactionEventKind}
-
-
-def _transaction(record: Sequence[Any]) -> Transaction:
-    values = list(_transaction_values(record))
-    values[_STATUS] = _STATUSES[values[_STATUS]]
-    values[_OFFLINE] = bool(values[_OFFLINE])
-    return Transaction(*values)
-
-
-def _event(record: Sequence[Any]) -> EventFacts:
-    values = list(_event_values(record))
-    values[_KIND] = _KINDS[values[_KIND]]
-    values[_EVENT_OFFLINE] = bool(values[_EVENT_OFFLINE])
-    return EventFacts(*values)
 
 
 async def _read(conn: AsyncConnection, keys: list[Key]) -> dict[Key, Found]:
@@ -99,9 +78,9 @@ async def _read(conn: AsyncConnection, keys: list[Key]) -> dict[Key, Found]:
         key = (record[_CHARGER_ID], record[_TRANSACTION_ID])
         entry = found.get(key)
         if entry is None:
-            entry = found[key] = (_transaction(record), [])
+            entry = found[key] = (repo.transaction_from(list(_transaction_values(record))), [])
         if record[_EVENT_ID] is not None:
-            entry[1].append(_event(record))
+            entry[1].append(repo.event_facts_from(list(_event_values(record))))
     return found
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -333,66 +334,36 @@ def event_values(facts: EventFacts) -> dict[str, Any]:
     }
 
 
+# Each field of a transaction and of an event's facts comes from the row's column of
+# the same name, but for these; ``*_COLUMNS`` list the columns in the fields' order.
+_EVENT_COLUMN_OF = {"kind": "event_type", "arrival": "id"}
+TRANSACTION_COLUMNS = tuple(f.name for f in fields(Transaction))
+EVENT_COLUMNS = tuple(_EVENT_COLUMN_OF.get(f.name, f.name) for f in fields(EventFacts))
+_STATUS, _OFFLINE = TRANSACTION_COLUMNS.index("status"), TRANSACTION_COLUMNS.index("offline")
+_KIND, _EVENT_OFFLINE = EVENT_COLUMNS.index("event_type"), EVENT_COLUMNS.index("offline")
+
+
+def event_facts_from(values: list[Any]) -> EventFacts:
+    """An event row's values, in ``EVENT_COLUMNS`` order, as the facts a transaction's
+    state is derived from (``values`` is used up)."""
+    values[_KIND] = TransactionEventKind(values[_KIND])
+    values[_EVENT_OFFLINE] = bool(values[_EVENT_OFFLINE])
+    return EventFacts(*values)
+
+
 def event_facts_of(row: Mapping[Any, Any]) -> EventFacts:
     """An event row as the facts a transaction's state is derived from."""
-    return EventFacts(
-        kind=TransactionEventKind(row["event_type"]),
-        occurred_at=row["occurred_at"],
-        arrival=row["id"],
-        seq_no=row["seq_no"],
-        evse_id=row["evse_id"],
-        connector_id=row["connector_id"],
-        id_token=row["id_token"],
-        id_token_type=row["id_token_type"],
-        authorization_status=row["authorization_status"],
-        meter_start_wh=row["meter_start_wh"],
-        meter_stop_wh=row["meter_stop_wh"],
-        energy_first_at=row["energy_first_at"],
-        energy_first_wh=row["energy_first_wh"],
-        energy_last_at=row["energy_last_at"],
-        energy_last_wh=row["energy_last_wh"],
-        trigger_reason=row["trigger_reason"],
-        charging_state=row["charging_state"],
-        stopped_reason=row["stopped_reason"],
-        offline=bool(row["offline"]),
-        number_of_phases=row["number_of_phases"],
-        cable_max_current=row["cable_max_current"],
-        reservation_id=row["reservation_id"],
-        remote_start_id=row["remote_start_id"],
-        time_spent_charging_s=row["time_spent_charging_s"],
-        received_at=row["received_at"],
-    )
+    return event_facts_from([row[column] for column in EVENT_COLUMNS])
+
+
+def transaction_from(values: list[Any]) -> Transaction:
+    """A transaction row's values, in ``TRANSACTION_COLUMNS`` order, as the domain's
+    ``Transaction`` (``values`` is used up)."""
+    values[_STATUS] = TransactionStatus(values[_STATUS])
+    values[_OFFLINE] = bool(values[_OFFLINE])
+    return Transaction(*values)
 
 
 def transaction_of(row: Mapping[Any, Any]) -> Transaction:
     """A transaction row as the domain's ``Transaction``."""
-    return Transaction(
-        id=row["id"],
-        charger_id=row["charger_id"],
-        status=TransactionStatus(row["status"]),
-        transaction_id=row["transaction_id"],
-        evse_id=row["evse_id"],
-        connector_id=row["connector_id"],
-        id_token=row["id_token"],
-        authorization_status=row["authorization_status"],
-        started_at=row["started_at"],
-        stopped_at=row["stopped_at"],
-        meter_start_wh=row["meter_start_wh"],
-        meter_stop_wh=row["meter_stop_wh"],
-        energy_wh=row["energy_wh"],
-        stop_reason=row["stop_reason"],
-        stop_id_token=row["stop_id_token"],
-        reservation_id=row["reservation_id"],
-        id_token_type=row["id_token_type"],
-        charging_state=row["charging_state"],
-        trigger_reason=row["trigger_reason"],
-        offline=bool(row["offline"]),
-        number_of_phases=row["number_of_phases"],
-        cable_max_current=row["cable_max_current"],
-        remote_start_id=row["remote_start_id"],
-        time_spent_charging_s=row["time_spent_charging_s"],
-        last_seq_no=row["last_seq_no"],
-        seq_gaps=row["seq_gaps"],
-        superseded_at=row["superseded_at"],
-        tariff_id=row["tariff_id"],
-    )
+    return transaction_from([row[column] for column in TRANSACTION_COLUMNS])
