@@ -232,3 +232,65 @@ async def test_writes_left_to_the_end_of_a_group_are_each_stored(
         "SELECT count(*) AS n FROM message_log WHERE action IN ('Heartbeat', 'StatusNotification')",
     )
     assert logged[0]["n"] == 2 * len(chargers)
+
+
+@pytest.fixture
+def waiting_lane_server(empty_database_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
+    """One write lane whose groups wait the longest window allowed (0.1 s) for company."""
+    process = start_server(
+        empty_database_url,
+        tmp_path,
+        CHARGEGRID_OCPP_WRITE_LANES="1",
+        CHARGEGRID_OCPP_COMMIT_WINDOW="0.1",
+    )
+    try:
+        yield process
+    finally:
+        assert process.stop() == 0, process.log()
+
+
+def _readings(count: int) -> list[dict[str, Any]]:
+    """A long session's readings, one a minute from 05:00, as a StopTransaction's data."""
+    return [
+        {
+            "timestamp": f"2026-03-04T{5 + minute // 60:02d}:{minute % 60:02d}:00Z",
+            "sampledValue": [
+                {"value": str(1000 + 10 * minute), "measurand": "Energy.Active.Import.Register"},
+                {"value": "7200", "measurand": "Power.Active.Import", "unit": "W"},
+            ],
+        }
+        for minute in range(count)
+    ]
+
+
+async def test_quick_calls_of_a_group_are_answered_before_its_transaction_ends(
+    waiting_lane_server: ServerProcess,
+) -> None:
+    server = waiting_lane_server
+    ender, beater = CHARGERS[:2]
+    async with contextlib.AsyncExitStack() as stack:
+        sockets = await _connect(server, stack, [ender, beater])
+        start = {"connectorId": 1, "idTag": "TAG", "meterStart": 1000, "timestamp": ""}
+        start["timestamp"] = "2026-03-04T05:00:00Z"
+        started = await _together(sockets, {ender: [2, "start", "StartTransaction", start]})
+        stop = {
+            "transactionId": started[ender]["transactionId"],
+            "meterStop": 1000 + 10 * 300,
+            "timestamp": "2026-03-04T10:00:00Z",
+            "transactionData": _readings(300),
+        }
+        before = await scrape_metrics(server)
+        await sockets[ender].send(json.dumps([2, "stop", "StopTransaction", stop]))
+        await sockets[beater].send(json.dumps([2, "beat", "Heartbeat", {}]))
+        stopped = asyncio.create_task(sockets[ender].recv())
+        beaten = asyncio.create_task(sockets[beater].recv())
+        done, _ = await asyncio.wait({stopped, beaten}, return_when=asyncio.FIRST_COMPLETED)
+        assert done == {beaten}  # the transaction's end was still being handled
+        assert json.loads(await beaten)[:2] == [3, "beat"]
+        assert json.loads(await asyncio.wait_for(stopped, 30))[:2] == [3, "stop"]
+        after = await scrape_metrics(server)
+    # Both came within the window of the first: they were one group.
+    assert _counted(after, GROUPS) - _counted(before, GROUPS) == 1
+    assert _counted(after, GROUPED) - _counted(before, GROUPED) == 2
+    ended = await query(server.database_url, "SELECT status, energy_wh FROM transactions")
+    assert [(r["status"], r["energy_wh"]) for r in ended] == [("completed", 3000.0)]

@@ -20,14 +20,15 @@ from chargegrid.gateway.handlers import (
     Handler,
     HandlerContext,
     handlers_for,
+    transaction_starts_and_ends,
     transactions_read_by,
 )
 from chargegrid.metrics import Metrics
 from chargegrid.ocpp.protocol import ErrorReply, IncomingCall, IncomingError, IncomingResult
 from chargegrid.ocpp.rpc import ErrorKind, RpcError, encode_payload, encode_result, error_code
 from chargegrid.storage.engine import Database
-from chargegrid.storage.group_scope import group_scope
-from chargegrid.storage.groups import CommitGroups
+from chargegrid.storage.group_scope import group_scope, write_kept
+from chargegrid.storage.groups import CommitGroups, Settle
 from chargegrid.values import immutable
 
 logger = logging.getLogger(__name__)
@@ -85,6 +86,12 @@ def _transactions_read(calls: Iterable[_Call]) -> list[tuple[str, str]]:
         if transaction_id is not None:
             keys.append((item.connection.charger_id, transaction_id))
     return keys
+
+
+def _starts_or_ends(item: _Call) -> bool:
+    """Whether handling ``item`` may start or end a transaction."""
+    starts_or_ends = transaction_starts_and_ends(item.connection.version).get(item.call.action)
+    return starts_or_ends is not None and starts_or_ends(item.call.request)
 
 
 class Dispatcher:
@@ -173,9 +180,16 @@ class Dispatcher:
             follow_ups = (*follow_ups, self._accepted)
         return Reply(answer.frame, follow_ups), answer.result
 
-    async def _answer_group(self, conn: AsyncConnection, calls: Sequence[_Call]) -> list[_Answer]:
+    async def _answer_group(
+        self, conn: AsyncConnection, calls: Sequence[_Call], settle: Settle[_Answer]
+    ) -> list[_Answer]:
         """Answer the CALLs of a commit group in one transaction: repeats from their stored
-        replies (looked up in one query), the others by their handlers; log them in one go."""
+        replies (looked up in one query), the others by their handlers; log them in one go.
+
+        CALLs that start or end a transaction run many statements: the others (most
+        CALLs: readings, heartbeats, statuses) are committed and answered first, and
+        those then in a second transaction, so that the quick need not wait for them.
+        """
         inbound = [
             messages.InboundCall(
                 charger_id=item.connection.charger_id,
@@ -192,23 +206,40 @@ class Dispatcher:
             [inbound[i] for i in repeatable],
             window_s=self._settings.ocpp_replay_window,
         )
-        replies: dict[int, str | None] = dict(zip(repeatable, stored, strict=True))
-        fresh = [i for i in range(len(calls)) if replies.get(i) is None]
-        answers: list[_Answer] = []
+        replies: list[str | None] = [None] * len(calls)
+        for i, reply in zip(repeatable, stored, strict=True):
+            replies[i] = reply
+        fresh = [i for i in range(len(calls)) if replies[i] is None]
+        later = [i for i in fresh if _starts_or_ends(calls[i])]
+        first = [i for i in range(len(calls)) if i not in later]
+        each = [
+            (item, call.payload, reply)
+            for item, call, reply in zip(calls, inbound, replies, strict=True)
+        ]
+        answers: dict[int, _Answer] = {}
         async with (
             group_scope(conn),
             transactions.read_ahead(conn, _transactions_read(calls[i] for i in fresh)),
         ):
-            for i, item in enumerate(calls):
-                reply = replies.get(i)
-                if reply is not None:
-                    frame = encode_result(item.call.unique_id, reply.encode())
-                    answers.append(_Answer(frame, (), "replayed", accepted=False))
-                    continue
-                answer, record = await self._answer_one(conn, item, inbound[i].payload)
-                answers.append(answer)
-                await messages.record(conn, record)
-        return answers
+            for i in first:
+                answers[i] = await self._answer_or_replay(conn, *each[i])
+            if first and later:
+                await write_kept(conn)
+                await settle(dict(answers))
+            for i in later:
+                answers[i] = await self._answer_or_replay(conn, *each[i])
+        return [answers[i] for i in range(len(calls))]
+
+    async def _answer_or_replay(
+        self, conn: AsyncConnection, item: _Call, payload: str, reply: str | None
+    ) -> _Answer:
+        """A repeated CALL's stored ``reply``, or a fresh one's answer (logged)."""
+        if reply is not None:
+            frame = encode_result(item.call.unique_id, reply.encode())
+            return _Answer(frame, (), "replayed", accepted=False)
+        answer, record = await self._answer_one(conn, item, payload)
+        await messages.record(conn, record)
+        return answer
 
     async def _answer_one(
         self, conn: AsyncConnection, item: _Call, payload: str

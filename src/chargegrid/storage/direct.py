@@ -15,8 +15,8 @@ Python-side defaults for omitted columns are refused when compiled.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import ARRAY, Select, Table
@@ -33,6 +33,7 @@ from chargegrid.values import immutable
 
 Row = dict[str, Any]
 _SAVEPOINT = "chargegrid_savepoint"
+_OPTIMISTIC = "chargegrid.optimistic"  # in the connection's info: see ``optimistic``
 _READ_COMMITTED = (None, "read_committed")  # the adapter's None: the server's default
 _Processor = Callable[[Any], Any] | None
 T = TypeVar("T")
@@ -249,6 +250,11 @@ def _refuse_python_defaults(table: Table, names: tuple[str, ...]) -> None:
         )
 
 
+class SpoiledTransaction(Exception):
+    """A block that had no savepoint failed (see ``optimistic``): the transaction must not
+    commit."""
+
+
 @asynccontextmanager
 async def savepoint(conn: AsyncConnection) -> AsyncIterator[None]:
     """A savepoint in the transaction: what the block wrote is undone if it raises, and
@@ -256,11 +262,19 @@ async def savepoint(conn: AsyncConnection) -> AsyncIterator[None]:
 
     On PostgreSQL it is set on the driver under one name (SQLAlchemy names each
     savepoint anew, which the driver then prepares as a new statement); a nested one
-    hides the outer until it ends. Elsewhere it is SQLAlchemy's.
+    hides the outer until it ends. Elsewhere it is SQLAlchemy's. In an ``optimistic``
+    transaction none is set.
     """
     if conn.dialect.name != "postgresql":
         async with conn.begin_nested():
             yield
+        return
+    if _OPTIMISTIC in conn.info:
+        try:
+            yield
+        except Exception:
+            conn.info[_OPTIMISTIC] = True  # spoiled, whatever becomes of the exception
+            raise
         return
     driver, _ = await _driver(conn)
     await driver.execute(f"SAVEPOINT {_SAVEPOINT}")
@@ -297,3 +311,26 @@ async def _driver(
             await adapted._start_transaction()
         return adapted._connection, True
     return adapted._connection, False
+
+
+@contextmanager
+def optimistic(conn: AsyncConnection) -> Iterator[None]:
+    """A transaction that its caller runs again, without this, should any ``savepoint``
+    block in it fail: on PostgreSQL, where a savepoint costs two round trips, none is set
+    within, and ``check_unspoiled`` raises ``SpoiledTransaction`` once a block failed
+    (whether or not its exception was caught). A database error spoils the transaction
+    by itself there."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    conn.info[_OPTIMISTIC] = False
+    try:
+        yield
+    finally:
+        del conn.info[_OPTIMISTIC]
+
+
+def check_unspoiled(conn: AsyncConnection) -> None:
+    """Raise ``SpoiledTransaction`` if a block of the ``optimistic`` transaction failed."""
+    if conn.info.get(_OPTIMISTIC):
+        raise SpoiledTransaction("a block without its savepoint failed")

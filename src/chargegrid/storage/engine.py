@@ -107,18 +107,24 @@ class Database:
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction: commits on success, rolls back on an exception.
+        """A write transaction: commits on success, rolls back on an exception."""
+        async with self.writer() as connection, connection.begin():
+            yield connection
 
-        The connection stays checked out of the pool afterwards, for the next write
-        transaction: a checkout and return cost more CPU than a short transaction.
+    @asynccontextmanager
+    async def writer(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for write transactions that the caller begins and ends (one after
+        the other; none may be left open).
+
+        The connection stays checked out of the pool afterwards, for the next writer: a
+        checkout and return cost more CPU than a short transaction.
         """
         if self._writers is None:
             self._writers = asyncio.Semaphore(self._keep)
         async with self._writers:
             connection = await self._checkout()
             try:
-                async with connection.begin():
-                    yield connection
+                yield connection
             finally:
                 if len(self._held) < self._keep and _reusable(connection):
                     self._held.append(connection)

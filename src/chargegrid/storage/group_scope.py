@@ -206,13 +206,24 @@ async def group_scope(conn: AsyncConnection) -> AsyncIterator[None]:
     scope = conn.info[_SCOPE] = _Scope()
     try:
         yield
-        if scope.writes and conn.dialect.name == "postgresql":
-            await _in_one_statement(conn, scope.writes)
-        else:
-            for write, rows in scope.writes.items():
-                await write.one[conn.dialect.name].execute_many(conn, rows)
+        await _make_writes(conn, scope)
     finally:
         del conn.info[_SCOPE]
+
+
+async def write_kept(conn: AsyncConnection) -> None:
+    """Make the writes kept so far in the open group scope now; the scope goes on (its
+    reads are still shared). Before committing part of a group."""
+    await _make_writes(conn, conn.info[_SCOPE])
+
+
+async def _make_writes(conn: AsyncConnection, scope: _Scope) -> None:
+    writes, scope.writes = scope.writes, {}
+    if writes and conn.dialect.name == "postgresql":
+        await _in_one_statement(conn, writes)
+    else:
+        for write, rows in writes.items():
+            await write.one[conn.dialect.name].execute_many(conn, rows)
 
 
 async def write_later(conn: AsyncConnection, write: BlindWrite, row: Mapping[str, Any]) -> None:

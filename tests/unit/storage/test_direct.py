@@ -24,7 +24,13 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.model import Direction
-from chargegrid.storage.direct import DirectStatement, savepoint
+from chargegrid.storage.direct import (
+    DirectStatement,
+    SpoiledTransaction,
+    check_unspoiled,
+    optimistic,
+    savepoint,
+)
 from chargegrid.storage.engine import Database
 from chargegrid.storage.tables import chargers, message_log, transaction_events, transactions
 from chargegrid.storage.types import NaiveDatetimeError, UTCDateTime
@@ -283,3 +289,30 @@ async def test_a_savepoint_undoes_its_block_and_the_transaction_goes_on(db: Data
                 await _insert_then_fail(conn)
             await INSERT.first(conn, _transaction(transaction_id="T6"))
     assert await _transaction_ids(db) == {"T1", "T4", "T6"}
+
+
+async def test_an_optimistic_transaction_sets_no_savepoint_and_a_failed_block_spoils_it(
+    db: Database,
+) -> None:
+    await _charger(db)
+    async with db.begin() as conn:
+        with optimistic(conn):
+            await INSERT.first(conn, _transaction(transaction_id="T1"))
+            check_unspoiled(conn)  # nothing failed yet
+            with pytest.raises(RuntimeError, match="pricing failed"):
+                await _insert_then_fail(conn)
+            if db.dialect_name == "postgresql":
+                # No savepoint: the block's insert stands, and the transaction may not
+                # commit.
+                assert await _ids_in(conn) == {"T1", "T5"}
+                with pytest.raises(SpoiledTransaction):
+                    check_unspoiled(conn)
+            else:  # SQLite's savepoints cost no round trip: they are kept
+                assert await _ids_in(conn) == {"T1"}
+                check_unspoiled(conn)
+        check_unspoiled(conn)  # outside the block, nothing is spoiled
+        await conn.rollback()
+
+
+async def _ids_in(conn: AsyncConnection) -> set[str]:
+    return set((await conn.execute(select(transactions.c.transaction_id))).scalars())

@@ -44,12 +44,20 @@ Handler = Callable[[HandlerContext, Any], Awaitable[Any]]
 
 
 TransactionOf = Callable[[Any], str | None]
+StartsOrEnds = Callable[[Any], bool]
 
 
 def transactions_read_by(version: OcppVersion) -> Mapping[str, TransactionOf]:
     """For the actions of ``version`` whose handling reads a transaction the request
     names: which one (the transaction id, or None)."""
     return _of(version).reads_transaction
+
+
+def transaction_starts_and_ends(version: OcppVersion) -> Mapping[str, StartsOrEnds]:
+    """For the actions of ``version`` that may start or end a transaction: whether a
+    request does. Such a request's handling runs many statements (the transaction's
+    tariff, its CDR)."""
+    return _of(version).starts_or_ends
 
 
 def handlers_for(version: OcppVersion) -> Mapping[str, Handler]:
@@ -61,6 +69,7 @@ def handlers_for(version: OcppVersion) -> Mapping[str, Handler]:
 class _VersionHandlers:
     handlers: Mapping[str, Handler]
     reads_transaction: Mapping[str, TransactionOf]
+    starts_or_ends: Mapping[str, StartsOrEnds]
 
 
 @cache
@@ -69,7 +78,7 @@ def _of(version: OcppVersion) -> _VersionHandlers:
     if version is OcppVersion.V16:
         from chargegrid.gateway.handlers import v16
 
-        return _VersionHandlers(v16.HANDLERS, v16.READS_TRANSACTION)
+        return _VersionHandlers(v16.HANDLERS, v16.READS_TRANSACTION, v16.STARTS_OR_ENDS)
     from chargegrid.gateway.handlers import v201
 
-    return _VersionHandlers(v201.HANDLERS, v201.READS_TRANSACTION)
+    return _VersionHandlers(v201.HANDLERS, v201.READS_TRANSACTION, v201.STARTS_OR_ENDS)

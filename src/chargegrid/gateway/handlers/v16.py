@@ -23,7 +23,7 @@ from chargegrid.domain.model import (
     TransactionEventKind,
 )
 from chargegrid.domain.services import authorization, chargers, commands, transactions
-from chargegrid.gateway.handlers import Handler, HandlerContext, TransactionOf
+from chargegrid.gateway.handlers import Handler, HandlerContext, StartsOrEnds, TransactionOf
 from chargegrid.gateway.handlers.signing import handle_csr
 from chargegrid.ocpp.rpc import ErrorKind, RpcError
 from chargegrid.ocpp.v16 import messages as m
@@ -300,6 +300,11 @@ def _number(text: str) -> float | None:
 READS_TRANSACTION: Mapping[str, TransactionOf] = {
     "MeterValues": lambda r: None if r.transaction_id is None else str(r.transaction_id),
     "StopTransaction": lambda r: str(r.transaction_id),
+}
+
+STARTS_OR_ENDS: Mapping[str, StartsOrEnds] = {
+    "StartTransaction": lambda _: True,
+    "StopTransaction": lambda _: True,
 }
 
 HANDLERS: Mapping[str, Handler] = {

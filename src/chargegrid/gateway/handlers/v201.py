@@ -29,7 +29,7 @@ from chargegrid.domain.model import (
     TransactionEventKind,
 )
 from chargegrid.domain.services import authorization, chargers, commands, reports, transactions
-from chargegrid.gateway.handlers import Handler, HandlerContext, TransactionOf
+from chargegrid.gateway.handlers import Handler, HandlerContext, StartsOrEnds, TransactionOf
 from chargegrid.gateway.handlers import v201_reports as more
 from chargegrid.gateway.handlers.costs201 import transaction_cost
 from chargegrid.gateway.handlers.signing import handle_csr
@@ -316,6 +316,11 @@ _ACCEPTED_ONLY: Mapping[str, Handler] = {
 
 READS_TRANSACTION: Mapping[str, TransactionOf] = {
     "TransactionEvent": lambda r: r.transaction_info.transaction_id,
+}
+
+STARTS_OR_ENDS: Mapping[str, StartsOrEnds] = {
+    # An update may start one too (when the start was lost): rare, and only slower.
+    "TransactionEvent": lambda r: r.event_type != "Updated",
 }
 
 HANDLERS: Mapping[str, Handler] = {
