@@ -39,8 +39,6 @@ from chargegrid.domain.services.tariffs import time_zone_of
 from chargegrid.domain.transaction_state import SUPERSEDED
 from chargegrid.storage.direct import savepoint
 from chargegrid.storage.repositories import cdrs as repo
-from chargegrid.storage.repositories import chargers as charger_repo
-from chargegrid.storage.repositories import commands as command_repo
 from chargegrid.storage.repositories import locations as location_repo
 from chargegrid.storage.repositories import tariffs as tariff_repo
 from chargegrid.storage.repositories import transactions as transaction_repo
@@ -120,9 +118,18 @@ async def issue(
     """
     try:
         async with savepoint(conn):
-            pricing = await costs.pricing_of(conn, transaction, now)
+            sources = await repo.sources(conn, transaction.id, transaction.charger_id, REMOTE_START)
+            pricing = await costs.frozen_pricing(conn, transaction, now, sources.frozen)
             return await _store(
-                conn, transaction, pricing, FIRST_ISSUE, now, terms, remark, waiting=waiting
+                conn,
+                transaction,
+                pricing,
+                sources,
+                FIRST_ISSUE,
+                now,
+                terms,
+                remark,
+                waiting=waiting,
             )
     except Exception:
         logger.exception("could not make the CDR of transaction %s", transaction.id)
@@ -199,7 +206,8 @@ async def credit(
     if pricing is None or transaction is None:
         return Correction(credit_record, None)
     next_issue = await repo.latest_issue(conn, transaction.id) + 1
-    replacement = await _store(conn, transaction, pricing, next_issue, now, terms, remark)
+    sources = await repo.sources(conn, transaction.id, transaction.charger_id, REMOTE_START)
+    replacement = await _store(conn, transaction, pricing, sources, next_issue, now, terms, remark)
     return Correction(credit_record, replacement)
 
 
@@ -229,6 +237,7 @@ async def _store(
     conn: AsyncConnection,
     transaction: Transaction,
     pricing: Pricing,
+    sources: repo.CdrSources,
     issue_no: int,
     now: datetime,
     terms: BillingTerms,
@@ -236,18 +245,16 @@ async def _store(
     *,
     waiting: bool = True,
 ) -> CdrRecord | None:
-    location_id, meter_id = await charger_repo.location_and_meter(conn, transaction.charger_id)
+    location_id = sources.location_id
     location = None if location_id is None else await location_repo.get(conn, location_id)
-    remote = transaction.remote_start_id is not None or await command_repo.started_transaction(
-        conn, transaction.id, REMOTE_START
-    )
+    remote = transaction.remote_start_id is not None or sources.commanded
     notes = [n for n in (remark, pricing.problem, _stopped(transaction)) if n]
     facts = CdrFacts(
         timeline=pricing.timeline,
         priced=pricing.priced,
         tariff=pricing.tariff,
         location=location,
-        meter_id=meter_id,
+        meter_id=sources.meter_id,
         remote_start=remote,
         samples=pricing.samples,
         remark="; ".join(notes)[:255] or None,

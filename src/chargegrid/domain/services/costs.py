@@ -23,6 +23,7 @@ from chargegrid.storage.repositories import chargers as charger_repo
 from chargegrid.storage.repositories import tariffs as tariff_repo
 from chargegrid.storage.repositories import transactions as transaction_repo
 from chargegrid.storage.repositories.cdrs import CdrRecord
+from chargegrid.storage.repositories.tariffs import FrozenTariff
 from chargegrid.tariffs import (
     OcpiDataError,
     Price,
@@ -41,6 +42,7 @@ __all__ = [
     "cost_of",
     "current_cdr",
     "display_amount",
+    "frozen_pricing",
     "note_sent",
     "pricing_of",
     "running_cost",
@@ -91,14 +93,12 @@ async def pricing_of(
     A tariff that cannot price it (not in force at its start) leaves it unpriced with the
     reason in ``problem``, or with ``strict`` raises INVALID.
     """
-    samples = tuple(await transaction_repo.samples_of(conn, transaction.id))
-    timeline = await _timeline(conn, transaction, samples, now)
     if tariff is None:
         frozen = await tariff_repo.frozen(conn, transaction.id)
-        if frozen is None:
-            return Pricing(timeline, samples)
-        tariff, time_zone = parse_tariff(frozen.document), frozen.time_zone
+        return await frozen_pricing(conn, transaction, now, frozen, strict=strict)
     assert time_zone is not None, "a tariff is read in a time zone"
+    samples = tuple(await transaction_repo.samples_of(conn, transaction.id))
+    timeline = await _timeline(conn, transaction, samples, now)
     try:
         priced = price_session(tariff, time_zone, timeline)
     except OcpiDataError as error:
@@ -106,6 +106,25 @@ async def pricing_of(
             raise DomainError(ErrorKind.INVALID, str(error), field=error.path) from None
         return Pricing(timeline, samples, problem=f"not priced with tariff {tariff.id}: {error}")
     return Pricing(timeline, samples, tariff, priced)
+
+
+async def frozen_pricing(
+    conn: AsyncConnection,
+    transaction: Transaction,
+    now: datetime,
+    frozen: FrozenTariff | None,
+    *,
+    strict: bool = False,
+) -> Pricing:
+    """``pricing_of`` with the transaction's ``frozen`` tariff, read already (None: it has
+    none, and stays unpriced)."""
+    if frozen is None:
+        samples = tuple(await transaction_repo.samples_of(conn, transaction.id))
+        return Pricing(await _timeline(conn, transaction, samples, now), samples)
+    tariff = parse_tariff(frozen.document)
+    return await pricing_of(
+        conn, transaction, now, tariff=tariff, time_zone=frozen.time_zone, strict=strict
+    )
 
 
 async def _timeline(

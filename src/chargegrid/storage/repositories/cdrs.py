@@ -7,16 +7,38 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, func, select, true, update
+from sqlalchemy import ColumnElement, bindparam, delete, exists, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.storage.direct import DirectStatement
 from chargegrid.storage.repositories.pages import Page, fetch_page
-from chargegrid.storage.tables import cdrs, pending_cdrs
+from chargegrid.storage.repositories.tariffs import FrozenTariff, frozen_from
+from chargegrid.storage.tables import cdrs, chargers, commands, pending_cdrs, transaction_tariffs
 from chargegrid.storage.upsert import insert_if_absent, insert_returning_row
 from chargegrid.values import immutable
 
 # Every transaction's end runs these: built once, run on the driver.
+# What a CDR is made from besides the transaction and its readings, in one round trip.
+_SOURCES = DirectStatement(
+    select(
+        chargers.c.location_id,
+        chargers.c.meter_serial_number,
+        exists()
+        .where(
+            (commands.c.transaction_pk == bindparam("transaction_pk"))
+            & (commands.c.name == bindparam("command"))
+        )
+        .label("commanded"),
+        *transaction_tariffs.columns,
+    )
+    .select_from(
+        chargers.outerjoin(
+            transaction_tariffs,
+            transaction_tariffs.c.transaction_pk == bindparam("transaction_pk"),
+        )
+    )
+    .where(chargers.c.id == bindparam("charger_id"))
+)
 _BY_CDR_ID = DirectStatement(select(cdrs).where(cdrs.c.cdr_id == bindparam("cdr_id")).limit(1))
 _REMOVE_PENDING = DirectStatement(
     delete(pending_cdrs).where(pending_cdrs.c.transaction_pk == bindparam("transaction_pk"))
@@ -71,6 +93,35 @@ class CdrFilter:
         if self.until is not None:
             condition &= cdrs.c.created_at < self.until
         return condition
+
+
+@immutable
+class CdrSources:
+    """What a transaction's CDR is made from besides the transaction and its readings."""
+
+    frozen: FrozenTariff | None  # the tariff copied onto it at its start
+    location_id: str | None  # its charger's
+    meter_id: str | None  # its charger's meter serial number
+    commanded: bool  # a command by the name asked for is linked to it (a remote start)
+
+
+async def sources(
+    conn: AsyncConnection, transaction_pk: int, charger_id: str, command: str
+) -> CdrSources:
+    """The CDR sources of the transaction ``transaction_pk`` of ``charger_id``, in one
+    statement; ``command`` names the command whose link ``commanded`` tells."""
+    row = await _SOURCES.first(
+        conn, {"transaction_pk": transaction_pk, "charger_id": charger_id, "command": command}
+    )
+    if row is None:  # the charger is gone
+        return CdrSources(None, None, None, commanded=False)
+    location_id = row["location_id"]
+    return CdrSources(
+        frozen=None if row["transaction_pk"] is None else frozen_from(row),
+        location_id=None if location_id is None else str(location_id),
+        meter_id=row["meter_serial_number"],
+        commanded=bool(row["commanded"]),
+    )
 
 
 async def insert(conn: AsyncConnection, values: dict[str, Any]) -> CdrRecord | None:

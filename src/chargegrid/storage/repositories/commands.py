@@ -169,19 +169,3 @@ def _command(row: Mapping[Any, Any]) -> Command:
         sent_at=row["sent_at"],
         answered_at=row["answered_at"],
     )
-
-
-_STARTED_TRANSACTION = DirectStatement(
-    select(commands.c.id)
-    .where(
-        (commands.c.transaction_pk == bindparam("transaction_pk"))
-        & (commands.c.name == bindparam("name"))
-    )
-    .limit(1)
-)
-
-
-async def started_transaction(conn: AsyncConnection, transaction_pk: int, name: str) -> bool:
-    """Whether a command named ``name`` (e.g. the remote start) is linked to the transaction."""
-    found = await _STARTED_TRANSACTION.first(conn, {"transaction_pk": transaction_pk, "name": name})
-    return found is not None

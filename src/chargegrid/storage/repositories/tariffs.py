@@ -226,8 +226,11 @@ _FROZEN = DirectStatement(  # every transaction's start and end reads it
 
 async def frozen(conn: AsyncConnection, transaction_pk: int) -> FrozenTariff | None:
     row = await _FROZEN.first(conn, {"transaction_pk": transaction_pk})
-    if row is None:
-        return None
+    return None if row is None else frozen_from(row)
+
+
+def frozen_from(row: Mapping[str, Any]) -> FrozenTariff:
+    """A ``transaction_tariffs`` row (its columns by name) as a ``FrozenTariff``."""
     return FrozenTariff(
         transaction_pk=row["transaction_pk"],
         tariff_id=row["tariff_id"],
