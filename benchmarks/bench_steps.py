@@ -38,6 +38,7 @@ FIELDS = (
     "generator_cpu_share",
     "machine_busy_cores",
     "held",
+    "p99_ms_by_action",
 )
 
 
