@@ -131,22 +131,25 @@ async def _start_named_by_platform(
         raise DomainError(
             ErrorKind.INVALID, "only the start of a transaction on an EVSE may come without an id"
         )
-    existing = await repo.find_start(
-        conn,
-        charger_id=event.charger_id,
-        evse_id=event.evse_id,
-        id_token=event.id_token,
-        started_at=event.occurred_at,
-        meter_start_wh=event.meter_start_wh,
+    on_evse = await repo.on_evse_open_or_started_at(
+        conn, event.charger_id, event.evse_id, event.occurred_at
     )
-    if existing is not None:
-        return EventOutcome(
-            existing, await _authorize(conn, event, now, existing.id), recorded=False
-        )
+    for existing in on_evse:
+        if (existing.started_at, existing.id_token, existing.meter_start_wh) == (
+            event.occurred_at,
+            event.id_token,
+            event.meter_start_wh,
+        ):  # the same start, sent again
+            return EventOutcome(
+                existing, await _authorize(conn, event, now, existing.id), recorded=False
+            )
     # Named after its primary key; the name is stored with the state the start gives it.
     inserted = await repo.insert(conn, _new_row(event.charger_id, None, now))
     transaction = replace(inserted, transaction_id=str(inserted.id))
-    return await _record(conn, transaction, event, now, terms, decisive=[])
+    open_on_evse = [t for t in on_evse if t.status is TransactionStatus.ACTIVE]
+    return await _record(
+        conn, transaction, event, now, terms, decisive=[], open_on_evse=open_on_evse
+    )
 
 
 async def _create_unknown(
@@ -175,9 +178,11 @@ async def _record(
     terms: BillingTerms,
     *,
     decisive: Sequence[EventFacts] | None = None,
+    open_on_evse: Sequence[Transaction] | None = None,
 ) -> EventOutcome:
     """Record the event and refresh the transaction; ``decisive``: its decisive events
-    before this one, when the caller read them already."""
+    before this one, and ``open_on_evse``: the other transactions open on the event's
+    EVSE, when the caller read them already."""
     authorization = await _authorize(conn, event, now, transaction.id)
     repeat = EventOutcome(transaction, authorization, recorded=False)
     if decisive is None:
@@ -226,7 +231,9 @@ async def _record(
         waiting = transaction.status is TransactionStatus.COMPLETED
         await cdrs.issue(conn, updated, now, terms, waiting=waiting)
     if (updated.evse_id, updated.started_at) != (transaction.evse_id, transaction.started_at):
-        updated = await _supersede_overlaps(conn, updated, now, terms)
+        if updated.evse_id != event.evse_id:
+            open_on_evse = None  # read for another EVSE
+        updated = await _supersede_overlaps(conn, updated, now, terms, open_on_evse)
     return EventOutcome(updated, authorization, recorded=True)
 
 
@@ -331,10 +338,15 @@ def _numbered(transaction: Transaction) -> int:
 
 
 async def _supersede_overlaps(
-    conn: AsyncConnection, transaction: Transaction, now: datetime, terms: BillingTerms
+    conn: AsyncConnection,
+    transaction: Transaction,
+    now: datetime,
+    terms: BillingTerms,
+    others: Sequence[Transaction] | None,
 ) -> Transaction:
     """One EVSE runs one transaction at a time: of those still open on it, each one that
     started before another has ended (its end is late or lost) when the next one started.
+    ``others``: those open on its EVSE besides it, when read already.
 
     Decided by start times, not by arrival, so a late start cannot close a newer transaction.
     """
@@ -344,9 +356,10 @@ async def _supersede_overlaps(
         or transaction.started_at is None
     ):
         return transaction
-    others = await repo.active_on_evse_except(
-        conn, transaction.charger_id, transaction.evse_id, transaction.id
-    )
+    if others is None:
+        others = await repo.active_on_evse_except(
+            conn, transaction.charger_id, transaction.evse_id, transaction.id
+        )
     open_ones = sorted(
         (t for t in [transaction, *others] if t.started_at is not None),
         key=lambda t: (t.started_at, t.id),

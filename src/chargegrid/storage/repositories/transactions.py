@@ -68,33 +68,17 @@ OUTDATED = BlindWrite.update(
 )
 
 
-def _same_start(*, token_is_null: bool, meter_start_is_null: bool) -> Any:
-    # A None must be matched with IS NULL, which a bound parameter cannot express.
-    token = transactions.c.id_token
-    meter_start = transactions.c.meter_start_wh
-    return DirectStatement(
-        select(transactions)
-        .where(
-            (transactions.c.charger_id == bindparam("charger_id"))
-            & (transactions.c.evse_id == bindparam("evse_id"))
-            & (token.is_(None) if token_is_null else token == bindparam("id_token"))
-            & (transactions.c.started_at == bindparam("started_at"))
-            & (
-                meter_start.is_(None)
-                if meter_start_is_null
-                else meter_start == bindparam("meter_start_wh")
-            )
+# A start's EVSE: the transactions open on it, and any that started at the same time.
+_ON_EVSE_OPEN_OR_STARTED_AT = DirectStatement(
+    select(transactions).where(
+        (transactions.c.charger_id == bindparam("charger_id"))
+        & (transactions.c.evse_id == bindparam("evse_id"))
+        & (
+            (transactions.c.status == TransactionStatus.ACTIVE.value)
+            | (transactions.c.started_at == bindparam("started_at"))
         )
-        .limit(1)
     )
-
-
-# Keyed by (id_token is None, meter_start_wh is None).
-_SAME_START = {
-    (token, meter): _same_start(token_is_null=token, meter_start_is_null=meter)
-    for token in (False, True)
-    for meter in (False, True)
-}
+)
 
 
 async def insert(conn: AsyncConnection, values: dict[str, Any]) -> Transaction:
@@ -128,28 +112,15 @@ async def get_by_charger_id(
     )
 
 
-async def find_start(
-    conn: AsyncConnection,
-    *,
-    charger_id: str,
-    evse_id: int,
-    id_token: str | None,
-    started_at: datetime,
-    meter_start_wh: float | None,
-) -> Transaction | None:
-    """The transaction an identical start message created before, if any."""
-    query = _SAME_START[id_token is None, meter_start_wh is None]
-    return await _first(
-        conn,
-        query,
-        {
-            "charger_id": charger_id,
-            "evse_id": evse_id,
-            "id_token": id_token,
-            "started_at": started_at,
-            "meter_start_wh": meter_start_wh,
-        },
+async def on_evse_open_or_started_at(
+    conn: AsyncConnection, charger_id: str, evse_id: int, started_at: datetime
+) -> list[Transaction]:
+    """The charger's transactions on the EVSE that are open or started at ``started_at``:
+    what a new start there is compared with (a repeat of it; those it may supersede)."""
+    rows = await _ON_EVSE_OPEN_OR_STARTED_AT.rows(
+        conn, {"charger_id": charger_id, "evse_id": evse_id, "started_at": started_at}
     )
+    return [transaction_of(row) for row in rows]
 
 
 async def active_on_evse_except(
