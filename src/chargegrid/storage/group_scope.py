@@ -9,9 +9,7 @@ a group's writes cost one round trip, and when nothing else in the group wrote, 
 statement is the whole transaction and needs no BEGIN and COMMIT of its own. Elsewhere
 each kind runs as one ``executemany``. A block that fails writes nothing.
 
-Reads that every message would repeat, and whose answer the group may share, are made
-once (``read_once``). Outside a block both run at once, so the same code serves a
-message handled alone.
+Outside a block the writes run at once, so the same code serves a message handled alone.
 
 Each row may get one blind write per group: the writes of one statement do not see each
 other. Commit groups hold that by taking one message per charger.
@@ -19,12 +17,11 @@ other. Commit groups hold that by taking one message per charger.
 
 from __future__ import annotations
 
-import typing
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 from sqlalchemy import (
@@ -51,8 +48,6 @@ from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from chargegrid.storage.direct import DirectStatement
-
-T = TypeVar("T")
 
 DIALECTS = ("postgresql", "sqlite")
 _SCOPE = "chargegrid.group_scope"  # in the connection's info, while a block runs
@@ -190,17 +185,16 @@ class BlindWrite:
 
 
 class _Scope:
-    __slots__ = ("reads", "writes")
+    __slots__ = ("writes",)
 
     def __init__(self) -> None:
         self.writes: dict[BlindWrite, list[Mapping[str, Any]]] = {}
-        self.reads: dict[str, object] = {}
 
 
 @asynccontextmanager
 async def group_scope(conn: AsyncConnection) -> AsyncIterator[None]:
-    """Within the block, ``write_later`` keeps its writes and ``read_once`` its answers;
-    the block ends by making the kept writes (none if it fails)."""
+    """Within the block, ``write_later`` keeps its writes; the block ends by making them
+    (none if it fails)."""
     if _SCOPE in conn.info:
         raise RuntimeError("a group scope is already open on this connection")
     scope = conn.info[_SCOPE] = _Scope()
@@ -212,8 +206,8 @@ async def group_scope(conn: AsyncConnection) -> AsyncIterator[None]:
 
 
 async def write_kept(conn: AsyncConnection) -> None:
-    """Make the writes kept so far in the open group scope now; the scope goes on (its
-    reads are still shared). Before committing part of a group."""
+    """Make the writes kept so far in the open group scope now; the scope goes on. Before
+    committing part of a group."""
     await _make_writes(conn, conn.info[_SCOPE])
 
 
@@ -233,18 +227,6 @@ async def write_later(conn: AsyncConnection, write: BlindWrite, row: Mapping[str
         await write.one[conn.dialect.name].execute(conn, row)
     else:
         scope.writes.setdefault(write, []).append(row)
-
-
-async def read_once(conn: AsyncConnection, key: str, read: Callable[[], Awaitable[T]]) -> T:
-    """``read()``'s answer, made once per group scope under ``key`` (every time outside
-    one). For reads whose answer holds for the whole group, as a transaction that read
-    them once would see it."""
-    scope: _Scope | None = conn.info.get(_SCOPE)
-    if scope is None:
-        return await read()
-    if key not in scope.reads:
-        scope.reads[key] = await read()
-    return typing.cast(T, scope.reads[key])
 
 
 async def _in_one_statement(

@@ -29,7 +29,6 @@ from chargegrid.storage.engine import Database
 from chargegrid.storage.group_scope import (
     BlindWrite,
     group_scope,
-    read_once,
     write_kept,
     write_later,
 )
@@ -82,24 +81,15 @@ async def test_a_scope_whose_transaction_had_not_begun_writes_in_one_statement(
 async def test_writes_kept_so_far_are_made_on_demand_and_the_scope_goes_on(
     db: Database,
 ) -> None:
-    reads: list[str] = []
-
-    async def read() -> str:
-        reads.append("read")
-        return "answer"
-
     async with db.begin() as conn, group_scope(conn):
         await write_later(conn, INSERT, _location("L1"))
-        assert await read_once(conn, "key", read) == "answer"
         await write_kept(conn)
         assert await _names(conn) == {"L1": "L1"}
         await write_later(conn, INSERT, _location("L2"))
         await write_later(conn, RENAME, {"name": "renamed", "location_id": "L1"})
-        assert await read_once(conn, "key", read) == "answer"  # still shared
         assert await _names(conn) == {"L1": "L1"}
     async with db.connect() as other:
         assert await _names(other) == {"L1": "renamed", "L2": "L2"}
-    assert reads == ["read"]
 
 
 async def _fail_after_one_write(conn: AsyncConnection) -> None:
@@ -123,23 +113,6 @@ async def test_outside_a_scope_writes_run_at_once(db: Database) -> None:
     async with db.begin() as conn:
         await write_later(conn, INSERT, _location("L1"))
         assert await _names(conn) == {"L1": "L1"}
-
-
-async def test_a_read_is_made_once_per_scope(db: Database) -> None:
-    reads: list[int] = []
-
-    async def read() -> int:
-        reads.append(len(reads))
-        return len(reads)
-
-    async with db.begin() as conn:
-        async with group_scope(conn):
-            assert [await read_once(conn, "answer", read) for _ in range(3)] == [1, 1, 1]
-            assert await read_once(conn, "other", read) == 2
-        assert await read_once(conn, "answer", read) == 3  # outside: every time
-        async with group_scope(conn):
-            assert await read_once(conn, "answer", read) == 4  # a new scope reads again
-    assert reads == [0, 1, 2, 3]
 
 
 async def test_scopes_do_not_nest(db: Database) -> None:

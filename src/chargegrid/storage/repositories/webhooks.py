@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
-from functools import partial
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.storage.direct import DirectStatement
-from chargegrid.storage.group_scope import read_once
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import webhook_deliveries, webhooks
 from chargegrid.values import immutable
@@ -75,6 +75,7 @@ class Claimed:
 
 async def insert(conn: AsyncConnection, values: Mapping[str, Any]) -> int:
     result = await conn.execute(webhooks.insert().values(**values).returning(webhooks.c.id))
+    _changed(conn)
     return int(result.scalar_one())
 
 
@@ -96,12 +97,14 @@ async def update_fields(conn: AsyncConnection, webhook_id: int, **values: Any) -
     result = await conn.execute(
         update(webhooks).where(webhooks.c.id == webhook_id).values(**values)
     )
+    _changed(conn)
     return bool(result.rowcount)
 
 
 async def delete_webhook(conn: AsyncConnection, webhook_id: int) -> bool:
     """Delete a webhook; its deliveries go with it (the foreign key cascades)."""
     result = await conn.execute(delete(webhooks).where(webhooks.c.id == webhook_id))
+    _changed(conn)
     return bool(result.rowcount)
 
 
@@ -110,18 +113,31 @@ async def delete_webhook(conn: AsyncConnection, webhook_id: int) -> bool:
 _ACTIVE_SUBSCRIPTIONS = DirectStatement(
     select(webhooks.c.id, webhooks.c.event_types).where(webhooks.c.active.is_(True))
 )
-_ACTIVE = "webhooks.active_subscriptions"  # read once per group scope
+# The active subscriptions are kept, per database (its connection pool), for this long
+# (seconds): they change seldom, and nearly every charger message would read them.
+# Changes made through this module drop what is kept (a read that races their commit may
+# keep the old for that long); another node's are seen after at most that long.
+SUBSCRIPTIONS_KEPT_S = 1.0
+_kept: WeakKeyDictionary[object, tuple[float, list[dict[str, Any]]]] = WeakKeyDictionary()
 
 
 async def subscribers(conn: AsyncConnection, event_type: str) -> list[int]:
     """The active webhooks subscribed to ``event_type``.
 
-    One query on a table of a handful of rows (one per group scope); the subscription
-    lists are JSON, which the two engines query differently, so they are matched here.
+    The subscription lists are JSON, which the two engines query differently, so they
+    are matched here.
     """
-    read = partial(_ACTIVE_SUBSCRIPTIONS.rows, conn, {})
-    rows = await read_once(conn, _ACTIVE, read)
-    return [row["id"] for row in rows if event_type in row["event_types"]]
+    pool = conn.sync_engine.pool
+    now = time.monotonic()
+    kept = _kept.get(pool)
+    if kept is None or now - kept[0] >= SUBSCRIPTIONS_KEPT_S:
+        kept = _kept[pool] = (now, await _ACTIVE_SUBSCRIPTIONS.rows(conn, {}))
+    return [row["id"] for row in kept[1] if event_type in row["event_types"]]
+
+
+def _changed(conn: AsyncConnection) -> None:
+    """The webhooks changed: read the subscriptions again next time."""
+    _kept.pop(conn.sync_engine.pool, None)
 
 
 async def add_deliveries(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +20,9 @@ from chargegrid.domain.model import (
 from chargegrid.domain.services import chargers, transactions, webhooks
 from chargegrid.domain.services.webhooks import DeliveryState, EventType
 from chargegrid.storage.engine import Database
+from chargegrid.storage.repositories import webhooks as webhook_repo
 from chargegrid.storage.tables import webhook_deliveries
+from chargegrid.storage.tables import webhooks as webhook_table
 
 NOW = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
 START = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
@@ -343,3 +346,42 @@ async def test_a_stopping_node_records_its_chargers_gone_together(db: Database) 
     async with db.connect() as conn:
         gone = {c: (await chargers.get(conn, c)).disconnected_at for c in ("CP-A", "CP-B", "CP-C")}
     assert gone == {"CP-A": NOW, "CP-B": NOW, "CP-C": None}
+
+
+async def test_subscriptions_changed_here_count_at_once_and_elsewhere_after_a_while(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(webhook_repo, "SUBSCRIPTIONS_KEPT_S", 0.3)
+    here = await create(db, event_types=["charger.connected"])
+
+    async def publish() -> list[int]:
+        async with db.begin() as conn:
+            await webhooks.publish(conn, EventType.CHARGER_CONNECTED, {"charger_id": "CP"}, NOW)
+            rows = await conn.execute(select(webhook_deliveries.c.webhook_id))
+            ids = sorted(rows.scalars())
+            await conn.execute(webhook_deliveries.delete())
+            return ids
+
+    assert await publish() == [here.id]
+    # Another node adds one: this process keeps the subscriptions it read for a while.
+    async with db.begin() as conn:
+        result = await conn.execute(
+            webhook_table.insert()
+            .values(
+                url="https://example.com/other",
+                event_types=ALL,
+                secret="s" * 32,
+                active=True,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+            .returning(webhook_table.c.id)
+        )
+        elsewhere = int(result.scalar_one())
+    assert await publish() == [here.id]
+    await asyncio.sleep(0.35)
+    assert await publish() == [here.id, elsewhere]
+    # A change made here counts at once.
+    async with db.begin() as conn:
+        await webhooks.update(conn, here.id, now=NOW, active=False)
+    assert await publish() == [elsewhere]
