@@ -131,7 +131,11 @@ class ThrowawayDatabase:
             )
 
     def analyze(self) -> None:
+        """ANALYZE, throttled as autovacuum throttles its own (its default cost delay and
+        limit): unthrottled, it takes a core in bursts that autovacuum would not."""
         with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute("SET vacuum_cost_delay = '2ms'")
+            conn.execute("SET vacuum_cost_limit = 200")
             conn.execute("ANALYZE")
 
     def backend_pids(self) -> list[int]:
