@@ -162,6 +162,30 @@ async def test_a_repeated_sequence_number_writes_nothing(db: Database) -> None:
     assert await _stored_samples(db) == []
 
 
+# 40 samples are more than one statement is built for: the state is set after the event.
+@pytest.mark.parametrize("samples", [0, 40])
+async def test_the_transaction_state_is_set_with_its_event_and_not_with_a_repeat(
+    db: Database, samples: int
+) -> None:
+    pk, _ = await _transaction_with_events(db, 1)
+    later = NOW + timedelta(minutes=30)
+    state = {"status": "completed", "stop_reason": "Local", "stopped_at": later}
+    async with db.begin() as conn:
+        repeat = await record_event(conn, _recording(pk, _facts(0), samples=samples), state)
+        assert repeat is None
+        assert await _state(conn, pk) == ("active", None, None)
+        arrival = await record_event(conn, _recording(pk, _facts(1), samples=samples), state)
+        assert arrival is not None
+        assert await _state(conn, pk) == ("completed", "Local", later)
+    assert len(await _stored_samples(db)) == samples
+
+
+async def _state(conn: AsyncConnection, pk: int) -> tuple[object, ...]:
+    transaction = await repo.get(conn, pk)
+    assert transaction is not None
+    return (transaction.status.value, transaction.stop_reason, transaction.stopped_at)
+
+
 async def _event_count(db: Database, pk: int) -> int:
     return len(await _decisive(db, pk))
 

@@ -222,10 +222,19 @@ async def _record(
         # so it may be written with the rest of its commit group.
         await event_recording.record_event_later(conn, recording)
         return EventOutcome(transaction, authorization, recorded=True)
-    arrival = await event_recording.record_event(conn, recording)
+    state = None
+    if derived != transaction and (event.seq_no is None or not _starts(transaction, derived)):
+        # The new state goes with the event, in its statement. (A numbered event may be
+        # a repeat, which writes nothing: a start's tariff is frozen only once it is not.)
+        derived = await _with_tariff(conn, transaction, derived, terms, now)
+        state = _state_values(derived, now)
+    arrival = await event_recording.record_event(conn, recording, state)
     if arrival is None:
         return repeat
-    updated = await _store(conn, transaction, derived, now, terms)
+    if state is None:
+        updated = await _store(conn, transaction, derived, now, terms)
+    else:
+        updated = await _made_known(conn, transaction, derived, now, terms)
     if cdrs.complete(updated) and not cdrs.complete(transaction):
         # After the event's own samples; an ended transaction was waiting already.
         waiting = transaction.status is TransactionStatus.COMPLETED
@@ -278,24 +287,54 @@ async def _store(
     now: datetime,
     terms: BillingTerms,
 ) -> Transaction:
-    """Store the ``derived`` state of ``transaction`` if it changed, and act on what the
-    change makes known: the tariff is frozen once the start is known (and stored with
-    the state, as is the transaction's id), webhooks are told, and an ended transaction
-    waits for its CDR unless it can be made now (``_record`` makes it)."""
+    """Store the ``derived`` state of ``transaction`` if it changed (with its tariff, once
+    the start is known), and act on what the change makes known (``_made_known``)."""
     if derived == transaction:
         return transaction
-    if transaction.started_at is None and derived.started_at is not None:
-        derived = await tariffs.freeze(conn, derived, terms, now)
-    state = {name: getattr(derived, name) for name in _STATE_FIELDS}
-    await repo.update_fields(
-        conn,
-        transaction.id,
-        status=derived.status.value,
-        **state,
-        transaction_id=derived.transaction_id,
-        tariff_id=derived.tariff_id,
-        updated_at=now,
-    )
+    derived = await _with_tariff(conn, transaction, derived, terms, now)
+    await repo.update_fields(conn, transaction.id, **_state_values(derived, now))
+    return await _made_known(conn, transaction, derived, now, terms)
+
+
+def _starts(transaction: Transaction, derived: Transaction) -> bool:
+    """Whether ``derived`` makes the start of ``transaction`` known."""
+    return transaction.started_at is None and derived.started_at is not None
+
+
+async def _with_tariff(
+    conn: AsyncConnection,
+    transaction: Transaction,
+    derived: Transaction,
+    terms: BillingTerms,
+    now: datetime,
+) -> Transaction:
+    """``derived``, with the tariff frozen onto it when it makes the start known."""
+    if _starts(transaction, derived):
+        return await tariffs.freeze(conn, derived, terms, now)
+    return derived
+
+
+def _state_values(derived: Transaction, now: datetime) -> dict[str, Any]:
+    """The columns a new state of a transaction sets (its id and tariff's with it)."""
+    return {
+        "status": derived.status.value,
+        **{name: getattr(derived, name) for name in _STATE_FIELDS},
+        "transaction_id": derived.transaction_id,
+        "tariff_id": derived.tariff_id,
+        "updated_at": now,
+    }
+
+
+async def _made_known(
+    conn: AsyncConnection,
+    transaction: Transaction,
+    derived: Transaction,
+    now: datetime,
+    terms: BillingTerms,
+) -> Transaction:
+    """Act on what the stored state ``derived`` makes known: webhooks are told, and an
+    ended transaction waits for its CDR unless it can be made now (``_record`` makes
+    it)."""
     await _publish_progress(conn, transaction, derived, now)
     completed = TransactionStatus.COMPLETED
     ended = transaction.status is not completed and derived.status is completed

@@ -1,9 +1,11 @@
-"""Recording a transaction event: the event, the events it outdates, and its meter samples.
+"""Recording a transaction event: the event, the events it outdates, its meter samples,
+and the transaction's new state when the event changes it.
 
-Most charger messages about a transaction (every meter reading) write exactly these
-three things. On PostgreSQL they go in one statement, a round trip instead of three
-(data-modifying CTEs); SQLite, in the process, runs them one after another, and so does
-PostgreSQL for an event with more samples than a statement is built for.
+Most charger messages about a transaction (every meter reading) write exactly the first
+three things, a start or an end the fourth too. On PostgreSQL they go in one statement,
+a round trip instead of three or four (data-modifying CTEs); SQLite, in the process,
+runs them one after another, and so does PostgreSQL for an event with more samples than
+a statement is built for.
 
 An event that cannot be a repeat (it has no sequence number) and that nothing reads back
 before the end of a commit group can be left to that end (``record_event_later`` in a
@@ -12,7 +14,7 @@ before the end of a commit group can be left to that end (``record_event_later``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -25,7 +27,7 @@ from chargegrid.domain.transaction_state import EventFacts
 from chargegrid.storage.direct import DirectStatement
 from chargegrid.storage.group_scope import BlindWrite, write_later
 from chargegrid.storage.repositories import transactions as repo
-from chargegrid.storage.tables import meter_samples, transaction_events
+from chargegrid.storage.tables import meter_samples, transaction_events, transactions
 from chargegrid.storage.upsert import insert_ignoring_conflict
 from chargegrid.values import immutable
 
@@ -44,8 +46,9 @@ _EVENT = BlindWrite.insert(transaction_events)  # an event without a sequence nu
 
 
 @cache
-def _statement(samples: int, outdated: int) -> DirectStatement:
-    """The one statement for an event with this many samples and outdated events.
+def _statement(samples: int, outdated: int, state: tuple[str, ...]) -> DirectStatement:
+    """The one statement for an event with this many samples and outdated events, and
+    the transaction's ``state`` columns to set (none: it keeps its state).
 
     Every row and id is a parameter of its own (not an array): PostgreSQL then plans
     the statement once for all its executions, where for arrays of unknown length it
@@ -67,6 +70,18 @@ def _statement(samples: int, outdated: int) -> DirectStatement:
             .where(transaction_events.c.id.in_(ids) & recorded)
             .values(decisive=false())
             .cte("outdated")
+        )
+    if state:
+        statement = statement.add_cte(
+            update(transactions)
+            .where((transactions.c.id == bindparam("transaction_pk")) & recorded)
+            .values(
+                {
+                    name: bindparam(f"state_{name}", type_=transactions.c[name].type)
+                    for name in state
+                }
+            )
+            .cte("state")
         )
     if samples:
         shared = [
@@ -105,9 +120,13 @@ class EventRecording:
     samples: Sequence[MeterSample]
 
 
-async def record_event(conn: AsyncConnection, recording: EventRecording) -> int | None:
-    """Record an event; its id (its arrival order), or None when its sequence number is
-    already recorded (a repeat: then nothing is written)."""
+async def record_event(
+    conn: AsyncConnection, recording: EventRecording, state: Mapping[str, Any] | None = None
+) -> int | None:
+    """Record an event, and set the transaction's columns ``state`` with it; its id (its
+    arrival order), or None when its sequence number is already recorded (a repeat: then
+    nothing is written)."""
+    state = state or {}
     values = _event_values(recording)
     if not _in_one_statement(conn, recording):
         arrival = await insert_ignoring_conflict(
@@ -118,10 +137,14 @@ async def record_event(conn: AsyncConnection, recording: EventRecording) -> int 
             await repo.add_samples(
                 conn, recording.point, recording.transaction_pk, recording.samples
             )
+            if state:
+                await repo.update_fields(conn, recording.transaction_pk, **state)
         return arrival
-    found = await _statement(len(recording.samples), len(recording.outdated)).first(
-        conn, _with_statement_values(values, recording)
-    )
+    statement = _statement(len(recording.samples), len(recording.outdated), tuple(state))
+    values = _with_statement_values(values, recording)
+    for name, value in state.items():
+        values[f"state_{name}"] = value
+    found = await statement.first(conn, values)
     return None if found is None else int(found["id"])
 
 
