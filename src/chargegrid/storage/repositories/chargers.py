@@ -34,11 +34,8 @@ _CHARGER_FIELDS = [c.name for c in chargers.columns if c.name != "password_hash"
 _REGISTRATION_STATUS = DirectStatement(
     select(chargers.c.registration_status).where(chargers.c.id == bindparam("charger_id"))
 )
-# Every CDR (when a transaction ends) reads these.
-_LOCATION_AND_METER = DirectStatement(
-    select(chargers.c.location_id, chargers.c.meter_serial_number).where(
-        chargers.c.id == bindparam("charger_id")
-    )
+_LOCATION = DirectStatement(
+    select(chargers.c.location_id).where(chargers.c.id == bindparam("charger_id"))
 )
 # SET: the params
 _UPDATE = DirectStatement(update(chargers).where(chargers.c.id == bindparam("charger_id")))
@@ -123,20 +120,10 @@ async def exists(conn: AsyncConnection, charger_id: str) -> bool:
 
 
 async def location_of(conn: AsyncConnection, charger_id: str) -> str | None:
-    """The id of the charger's location, if it has one."""
-    return (await location_and_meter(conn, charger_id))[0]
-
-
-async def location_and_meter(
-    conn: AsyncConnection, charger_id: str
-) -> tuple[str | None, str | None]:
-    """The charger's location id and meter serial number (each None if it has none, both
-    None for an unknown charger)."""
-    row = await _LOCATION_AND_METER.first(conn, {"charger_id": charger_id})
-    if row is None:
-        return None, None
-    location_id = row["location_id"]
-    return (None if location_id is None else str(location_id)), row["meter_serial_number"]
+    """The id of the charger's location, if it has one (None for an unknown charger)."""
+    row = await _LOCATION.first(conn, {"charger_id": charger_id})
+    location_id = None if row is None else row["location_id"]
+    return None if location_id is None else str(location_id)
 
 
 async def update_fields(conn: AsyncConnection, charger_id: str, **values: Any) -> None:

@@ -217,7 +217,7 @@ async def freeze(conn: AsyncConnection, values: dict[str, Any]) -> bool:
     return await insert_if_absent(conn, transaction_tariffs, values, key=["transaction_pk"])
 
 
-_FROZEN = DirectStatement(  # every transaction's start and end reads it
+_FROZEN = DirectStatement(  # a running cost and a priced transaction read it
     select(transaction_tariffs).where(
         transaction_tariffs.c.transaction_pk == bindparam("transaction_pk")
     )
