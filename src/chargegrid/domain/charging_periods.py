@@ -14,7 +14,10 @@ wherever the EV starts or stops charging. Each period has:
   one reported in it.
 
 Every figure is an OCPI number (4 decimals). Energy and times are rounded where periods
-meet, not period by period, so they add up exactly to the session's totals.
+meet, not period by period, so they add up exactly to the session's totals. Readings are
+taken as the decimal numbers they were written as and computed with exactly: in
+``Decimal`` (no rounding: they are only compared, added and scaled by powers of ten), in
+integers, and in ``Fraction`` where energy is shared out pro rata.
 
 Charging or not: the EV is not charging in the states of ``PARKING_STATES`` (``SuspendedEV``
 and ``Finishing`` of connectors; ``EVConnected``, ``SuspendedEV`` and ``Idle`` of
@@ -37,7 +40,7 @@ from itertools import groupby
 
 from chargegrid.domain.model import MeterSample, energy_register_wh
 from chargegrid.tariffs import CdrDimension, CdrDimensionType, ChargingPeriod
-from chargegrid.tariffs.arithmetic import ocpi_number
+from chargegrid.tariffs.arithmetic import ocpi_number, ocpi_ratio
 from chargegrid.values import immutable
 
 __all__ = ["PARKING_STATES", "StateChange", "charging_periods", "is_charging"]
@@ -48,9 +51,11 @@ POWER_IMPORT = "Power.Active.Import"
 CURRENT_IMPORT = "Current.Import"
 STATE_OF_CHARGE = "SoC"
 _PHASES = ("L1", "L2", "L3")
-_KW_PER_UNIT = {None: Fraction(1, 1000), "W": Fraction(1, 1000), "kW": Fraction(1)}
+_KW_SCALE = {None: -3, "W": -3, "kW": 0}  # powers of ten from the unit to kW
 _MICROSECONDS_PER_HOUR = 3600 * 10**6
 _MICROSECOND = dt.timedelta(microseconds=1)
+_ZERO = Decimal(0)
+_NO_ENERGY = ocpi_ratio(0, 1)
 
 
 @immutable
@@ -90,39 +95,35 @@ def charging_periods(
     ends = [*bounds[1:], end]
     levels = _levels_by_period(samples, bounds)
     # Rounded where periods meet: each meeting point once.
-    kwh_at = [_rounded(energy.kwh_until(at)) for at in (*bounds, end)]
+    kwh_at = [energy.rounded_kwh_until(at) for at in (*bounds, end)]
     hours_at = [_hours(start, at) for at in (*bounds, end)]
     periods = []
     for index, (low, high) in enumerate(zip(bounds, ends, strict=True)):
         kwh = kwh_at[index + 1] - kwh_at[index]
         hours = hours_at[index + 1] - hours_at[index]
-        exact_hours = Fraction((high - low) // _MICROSECOND, _MICROSECONDS_PER_HOUR)
+        microseconds = (high - low) // _MICROSECOND
         dimensions = [
             CdrDimension(type=D.ENERGY, volume=kwh),
             CdrDimension(
                 type=D.TIME if activity.charging_at(low) else D.PARKING_TIME, volume=hours
             ),
         ]
-        if exact_hours:
-            dimensions.append(
-                CdrDimension(type=D.POWER, volume=ocpi_number(Fraction(kwh) / exact_hours))
-            )
+        if microseconds:
+            numerator, denominator = kwh.as_integer_ratio()
+            power = ocpi_ratio(numerator * _MICROSECONDS_PER_HOUR, denominator * microseconds)
+            dimensions.append(CdrDimension(type=D.POWER, volume=power))
         dimensions.extend(levels[index].dimensions())
         periods.append(ChargingPeriod(start_date_time=low, dimensions=tuple(dimensions)))
     return tuple(periods)
 
 
-def _rounded(kwh: Fraction) -> Decimal:
-    return ocpi_number(kwh)
-
-
 def _hours(start: dt.datetime, at: dt.datetime) -> Decimal:
-    return ocpi_number(Fraction((at - start) // _MICROSECOND, _MICROSECONDS_PER_HOUR))
+    return ocpi_ratio((at - start) // _MICROSECOND, _MICROSECONDS_PER_HOUR)
 
 
-def _exact(value: float) -> Fraction:
+def _exact(value: float) -> Decimal:
     """A float as the decimal number it was written as (``repr`` is the shortest)."""
-    return Fraction(repr(value))
+    return Decimal(repr(value))
 
 
 class _Activity:
@@ -174,9 +175,9 @@ class _Energy:
         meter_start_wh: float | None,
         meter_stop_wh: float | None,
     ) -> None:
-        readings: dict[dt.datetime, Fraction] = {}
+        readings: dict[dt.datetime, Decimal] = {}
 
-        def read(at: dt.datetime, wh: Fraction) -> None:
+        def read(at: dt.datetime, wh: Decimal) -> None:
             readings[at] = max(wh, readings.get(at, wh))
 
         for sample in samples:
@@ -192,35 +193,41 @@ class _Energy:
         if meter_stop_wh is not None:
             read(end, _exact(meter_stop_wh))
         self.times = sorted(readings)
-        self._kwh: list[Fraction] = []
-        highest: Fraction | None = None
+        self._kwh: list[Decimal] = []
+        highest: Decimal | None = None
         for at in self.times:
             highest = readings[at] if highest is None else max(highest, readings[at])
-            self._kwh.append((highest - readings[self.times[0]]) / 1000)
+            self._kwh.append((highest - readings[self.times[0]]).scaleb(-3))
         self._activity = activity
 
-    def kwh_until(self, at: dt.datetime) -> Fraction:
+    def rounded_kwh_until(self, at: dt.datetime) -> Decimal:
+        """The energy charged from the start until ``at``, as an OCPI number."""
         times = self.times
         if not times or at <= times[0]:
-            return Fraction(0)
+            return _NO_ENERGY
         if at >= times[-1]:
-            return self._kwh[-1]
+            return ocpi_number(self._kwh[-1])
         after = bisect.bisect_right(times, at)
         low, high = times[after - 1], times[after]
-        before, rise = self._kwh[after - 1], self._kwh[after] - self._kwh[after - 1]
+        before = self._kwh[after - 1]
+        if at == low:
+            return ocpi_number(before)
+        rise = Fraction(self._kwh[after] - before)
         charging = self._activity.charging_time(low, high)
         if charging:
-            return before + rise * Fraction(self._activity.charging_time(low, at), charging)
-        return before + rise * Fraction((at - low) // _MICROSECOND, (high - low) // _MICROSECOND)
+            share = Fraction(self._activity.charging_time(low, at), charging)
+        else:
+            share = Fraction((at - low) // _MICROSECOND, (high - low) // _MICROSECOND)
+        return ocpi_number(Fraction(before) + rise * share)
 
 
 @dataclass(slots=True)
 class _Levels:
     """What the samples of one period say about power, current and state of charge."""
 
-    power: list[Fraction]
-    current: list[Fraction]
-    soc: Fraction | None = None
+    power: list[Decimal]
+    current: list[Decimal]
+    soc: Decimal | None = None
 
     def dimensions(self) -> list[CdrDimension]:
         found = []
@@ -259,24 +266,24 @@ def _levels_by_period(
     return levels
 
 
-def _total(taken: Sequence[MeterSample], measurand: str, *, prefer_phases: bool) -> Fraction | None:
+def _total(taken: Sequence[MeterSample], measurand: str, *, prefer_phases: bool) -> Decimal | None:
     """One moment's total of a measurand: the unphased value or the sum over the phases.
 
     Power is in kW; current in A, where the phases' sum comes first (OCPI sums them).
     """
-    whole: Fraction | None = None
-    phases: dict[str, Fraction] = {}
+    whole: Decimal | None = None
+    phases: dict[str, Decimal] = {}
     for sample in taken:
         if sample.measurand != measurand or sample.value is None:
             continue
-        factor = _KW_PER_UNIT.get(sample.unit) if measurand == POWER_IMPORT else Fraction(1)
-        if factor is None:
+        scale = _KW_SCALE.get(sample.unit) if measurand == POWER_IMPORT else 0
+        if scale is None:
             continue
-        value = _exact(sample.value) * factor
+        value = _exact(sample.value).scaleb(scale)
         if sample.phase is None:
             whole = value if whole is None else whole
         elif sample.phase in _PHASES:
             phases.setdefault(sample.phase, value)
-    summed = sum(phases.values(), Fraction(0)) if phases else None
+    summed = sum(phases.values(), _ZERO) if phases else None
     first, second = (summed, whole) if prefer_phases else (whole, summed)
     return first if first is not None else second

@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
-__all__ = ["DECIMALS", "check_number", "ocpi_number"]
+__all__ = ["DECIMALS", "check_number", "ocpi_number", "ocpi_ratio"]
 
 DECIMALS = 4
 """Decimals of every number the engine reports (OCPI *number* type)."""
@@ -38,10 +38,14 @@ def check_number(value: Decimal) -> str | None:
     return None
 
 
-def ocpi_number(value: Fraction) -> Decimal:
+def ocpi_number(value: Fraction | Decimal) -> Decimal:
     """`value` rounded half away from zero to `DECIMALS` decimals."""
+    return ocpi_ratio(*value.as_integer_ratio())
+
+
+def ocpi_ratio(numerator: int, denominator: int) -> Decimal:
+    """`numerator / denominator` (denominator > 0) as `ocpi_number` rounds it."""
     # floor(|n|/d * 10^4 + 1/2), in integers: a CDR rounds thousands of figures.
-    numerator, denominator = value.numerator, value.denominator
     units = (2 * abs(numerator) * _SCALE + denominator) // (2 * denominator)
     rounded = Decimal(units).scaleb(-DECIMALS)
     return -rounded if numerator < 0 and units else rounded

@@ -7,9 +7,9 @@ from fractions import Fraction
 
 import pytest
 from hypothesis import given
-from hypothesis.strategies import fractions
+from hypothesis.strategies import decimals, fractions, integers
 
-from chargegrid.tariffs.arithmetic import DECIMALS, check_number, ocpi_number
+from chargegrid.tariffs.arithmetic import DECIMALS, check_number, ocpi_number, ocpi_ratio
 
 
 @pytest.mark.parametrize(
@@ -37,6 +37,17 @@ def test_rounding_is_half_away_from_zero_of_the_exact_value(value: Fraction) -> 
     units = int(abs(value) * 10**DECIMALS + Fraction(1, 2))  # floor, for a positive value
     expected = Decimal(units).scaleb(-DECIMALS)
     assert ocpi_number(value) == (-expected if value < 0 else expected)
+
+
+@given(decimals(allow_nan=False, allow_infinity=False, places=8))
+def test_a_decimal_rounds_as_the_same_fraction(value: Decimal) -> None:
+    assert ocpi_number(value) == ocpi_number(Fraction(value))
+    assert ocpi_number(value).as_tuple().exponent == -DECIMALS
+
+
+@given(integers(), integers(min_value=1))
+def test_a_ratio_rounds_as_the_same_fraction(numerator: int, denominator: int) -> None:
+    assert ocpi_ratio(numerator, denominator) == ocpi_number(Fraction(numerator, denominator))
 
 
 def test_usable_numbers() -> None:
