@@ -24,6 +24,7 @@ from chargegrid.domain.services import chargers, id_tokens, transactions
 from chargegrid.storage.engine import Database
 from chargegrid.storage.repositories import transaction_reads
 from chargegrid.storage.repositories import transactions as repo
+from chargegrid.storage.repositories.recorded_activity import recorded_activity
 from chargegrid.storage.tables import transaction_events
 
 NOW = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
@@ -112,8 +113,11 @@ async def test_shuffled_and_repeated_events_give_the_in_order_result(db: Databas
         assert comparable(await stored(db, f"SHUFFLED-{run}")) == comparable(reference), run
     async with db.connect() as conn:
         transaction = await stored(db, "SHUFFLED-0")
-        samples = await repo.samples_of(conn, transaction.id)
-    assert [s.value for s in samples] == [100, 2100, 3100, 5100]  # repeats added none
+        until = transaction.stopped_at or START
+        activity = await recorded_activity(
+            conn, transaction.id, "CP", transaction.evse_id, transaction.started_at, until
+        )
+    assert [s.value for s in activity.samples] == [100, 2100, 3100, 5100]  # repeats added none
 
 
 @pytest.mark.usefixtures("charger")

@@ -19,10 +19,10 @@ from chargegrid.domain.charging_periods import charging_periods
 from chargegrid.domain.errors import DomainError, ErrorKind
 from chargegrid.domain.model import MeterSample, Transaction, TransactionStatus
 from chargegrid.storage.repositories import cdrs as cdr_repo
-from chargegrid.storage.repositories import chargers as charger_repo
 from chargegrid.storage.repositories import tariffs as tariff_repo
 from chargegrid.storage.repositories import transactions as transaction_repo
 from chargegrid.storage.repositories.cdrs import CdrRecord
+from chargegrid.storage.repositories.recorded_activity import recorded_activity
 from chargegrid.storage.repositories.tariffs import FrozenTariff
 from chargegrid.tariffs import (
     OcpiDataError,
@@ -97,8 +97,7 @@ async def pricing_of(
         frozen = await tariff_repo.frozen(conn, transaction.id)
         return await frozen_pricing(conn, transaction, now, frozen, strict=strict)
     assert time_zone is not None, "a tariff is read in a time zone"
-    samples = tuple(await transaction_repo.samples_of(conn, transaction.id))
-    timeline = await _timeline(conn, transaction, samples, now)
+    samples, timeline = await _timeline(conn, transaction, now)
     try:
         priced = price_session(tariff, time_zone, timeline)
     except OcpiDataError as error:
@@ -119,8 +118,8 @@ async def frozen_pricing(
     """``pricing_of`` with the transaction's ``frozen`` tariff, read already (None: it has
     none, and stays unpriced)."""
     if frozen is None:
-        samples = tuple(await transaction_repo.samples_of(conn, transaction.id))
-        return Pricing(await _timeline(conn, transaction, samples, now), samples)
+        samples, timeline = await _timeline(conn, transaction, now)
+        return Pricing(timeline, samples)
     tariff = parse_tariff(frozen.document)
     return await pricing_of(
         conn, transaction, now, tariff=tariff, time_zone=frozen.time_zone, strict=strict
@@ -128,30 +127,32 @@ async def frozen_pricing(
 
 
 async def _timeline(
-    conn: AsyncConnection,
-    transaction: Transaction,
-    samples: tuple[MeterSample, ...],
-    now: datetime,
-) -> SessionTimeline:
-    start = transaction.started_at or min(
-        (s.sampled_at for s in samples), default=transaction.stopped_at or now
+    conn: AsyncConnection, transaction: Transaction, now: datetime
+) -> tuple[tuple[MeterSample, ...], SessionTimeline]:
+    """The transaction's samples, and its timeline from them and its states."""
+    until = transaction.stopped_at or now
+    activity = await recorded_activity(
+        conn,
+        transaction.id,
+        transaction.charger_id,
+        transaction.evse_id,
+        transaction.started_at,
+        until,
     )
-    end = max(start, transaction.stopped_at or now)
-    states = await transaction_repo.charging_states(conn, transaction.id)
-    if not states and transaction.evse_id is not None:
-        states = await charger_repo.evse_states(
-            conn, transaction.charger_id, transaction.evse_id, start, end
-        )
+    samples = activity.samples
+    start = transaction.started_at or min((s.sampled_at for s in samples), default=until)
+    end = max(start, until)
     ended = transaction.status is TransactionStatus.COMPLETED
     periods = charging_periods(
         start=start,
         end=end,
         samples=samples,
-        states=states,
+        states=activity.states,
         meter_start_wh=transaction.meter_start_wh,
         meter_stop_wh=transaction.meter_stop_wh if ended else None,
     )
-    return SessionTimeline(start_date_time=start, end_date_time=end, charging_periods=periods)
+    timeline = SessionTimeline(start_date_time=start, end_date_time=end, charging_periods=periods)
+    return samples, timeline
 
 
 async def cost_of(

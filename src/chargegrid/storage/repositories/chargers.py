@@ -7,11 +7,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, literal_column, select, text, union_all, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from chargegrid.domain.charging_periods import StateChange
 from chargegrid.domain.model import (
     Charger,
     Connector,
@@ -275,44 +274,6 @@ async def status_history(
         for row in rows
     ]
     return Page(items, total, limit, offset)
-
-
-_STATUS_WHERE = (status_changes.c.charger_id == bindparam("charger_id")) & (
-    status_changes.c.evse_id == bindparam("evse_id")
-)
-_STATUS_ORDER = (status_changes.c.occurred_at, status_changes.c.id)
-_STATUS_COLUMNS = (status_changes.c.occurred_at, status_changes.c.status, status_changes.c.id)
-_STATUS_BEFORE = (
-    select(*_STATUS_COLUMNS, literal_column("0").label("part"))
-    .where(_STATUS_WHERE & (status_changes.c.occurred_at <= bindparam("start")))
-    .order_by(*(column.desc() for column in _STATUS_ORDER))
-    .limit(1)
-    .subquery()
-)
-_STATUS_DURING = select(*_STATUS_COLUMNS, literal_column("1").label("part")).where(
-    _STATUS_WHERE
-    & (status_changes.c.occurred_at >= bindparam("start"))
-    & (status_changes.c.occurred_at <= bindparam("end"))
-)
-# A transaction's CDR reads these when it ends (for chargers that report no charging
-# state): built once, run on the driver.
-_STATUSES_FROM = DirectStatement(
-    union_all(select(_STATUS_BEFORE), _STATUS_DURING).order_by(
-        text("part"), text("occurred_at"), text("id")
-    )
-)
-
-
-async def evse_states(
-    conn: AsyncConnection, charger_id: str, evse_id: int, start: datetime, end: datetime
-) -> list[StateChange]:
-    """An EVSE's statuses from ``start`` to ``end``: the one in force at ``start`` (the
-    last reported at or before it), then each reported after it, in order (one reported
-    at ``start`` exactly may come twice: the later one wins, as it would anyway)."""
-    rows = await _STATUSES_FROM.rows(
-        conn, {"charger_id": charger_id, "evse_id": evse_id, "start": start, "end": end}
-    )
-    return [StateChange(at=row["occurred_at"], state=row["status"]) for row in rows]
 
 
 def _select_chargers() -> Any:

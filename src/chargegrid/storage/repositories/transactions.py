@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from chargegrid.domain.charging_periods import StateChange
 from chargegrid.domain.model import (
     MeterSample,
     Transaction,
@@ -225,48 +224,6 @@ def sample_rows(
 
 
 # A transaction's CDR reads these when it ends: built once, run on the driver.
-_SAMPLES_OF = DirectStatement(
-    select(meter_samples)
-    .where(meter_samples.c.transaction_pk == bindparam("transaction_pk"))
-    .order_by(meter_samples.c.sampled_at, meter_samples.c.id)
-)
-_CHARGING_STATES = DirectStatement(
-    select(transaction_events.c.occurred_at, transaction_events.c.charging_state)
-    .where(
-        (transaction_events.c.transaction_pk == bindparam("transaction_pk"))
-        & transaction_events.c.charging_state.is_not(None)
-    )
-    .order_by(
-        transaction_events.c.occurred_at,
-        transaction_events.c.seq_no.asc().nulls_last(),
-        transaction_events.c.id,
-    )
-)
-
-
-async def samples_of(conn: AsyncConnection, transaction_pk: int) -> list[MeterSample]:
-    rows = await _SAMPLES_OF.rows(conn, {"transaction_pk": transaction_pk})
-    return [
-        MeterSample(
-            sampled_at=row["sampled_at"],
-            measurand=row["measurand"],
-            value=row["value"],
-            unit=row["unit"],
-            phase=row["phase"],
-            context=row["context"],
-            location=row["location"],
-            signed_data=row["signed_data"],
-        )
-        for row in rows
-    ]
-
-
-async def charging_states(conn: AsyncConnection, transaction_pk: int) -> list[StateChange]:
-    """The charging states the transaction's events reported, in the order they happened."""
-    rows = await _CHARGING_STATES.rows(conn, {"transaction_pk": transaction_pk})
-    return [StateChange(at=row["occurred_at"], state=row["charging_state"]) for row in rows]
-
-
 async def _first(
     conn: AsyncConnection, query: DirectStatement, params: dict[str, Any]
 ) -> Transaction | None:
