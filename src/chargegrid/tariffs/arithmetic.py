@@ -47,5 +47,5 @@ def ocpi_ratio(numerator: int, denominator: int) -> Decimal:
     """`numerator / denominator` (denominator > 0) as `ocpi_number` rounds it."""
     # floor(|n|/d * 10^4 + 1/2), in integers: a CDR rounds thousands of figures.
     units = (2 * abs(numerator) * _SCALE + denominator) // (2 * denominator)
-    rounded = Decimal(units).scaleb(-DECIMALS)
-    return -rounded if numerator < 0 and units else rounded
+    rounded = Decimal(f"{units}E-{DECIMALS}")  # exact, however many digits
+    return rounded.copy_negate() if numerator < 0 and units else rounded
