@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -24,7 +25,7 @@ from chargegrid.storage.migrate import (
     pending,
     upgrade,
 )
-from chargegrid.storage.tables import locations, metadata
+from chargegrid.storage.tables import chargers, locations, message_log, metadata, meter_samples
 
 ROOT = Path(__file__).resolve().parents[3]
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
@@ -54,7 +55,7 @@ async def _inspect(url: str) -> tuple[list[Any], set[str]]:
 
 
 def test_there_is_one_head() -> None:
-    assert HEAD == "0004"
+    assert HEAD == "0005"
 
 
 async def test_upgrade_from_empty_gives_exactly_the_metadata(empty_database_url: str) -> None:
@@ -133,3 +134,62 @@ async def test_alembic_command_line_uses_the_same_migrations(tmp_path: Path) -> 
     assert process.returncode == 0, output.decode()
     assert await current_revision(url) == HEAD
     assert (await _inspect(url))[0] == []
+
+
+def _log_foreign_keys(connection: Connection) -> dict[str, list[str]]:
+    found = inspect(connection)
+    return {
+        table: sorted(str(key["name"]) for key in found.get_foreign_keys(table))
+        for table in ("message_log", "meter_samples")
+    }
+
+
+def _downgrade(connection: Connection, revision: str) -> None:
+    command.downgrade(alembic_config(connection), revision)
+
+
+async def test_the_logs_lose_their_foreign_keys_and_keep_their_rows(
+    empty_database_url: str,
+) -> None:
+    url = empty_database_url
+    await upgrade(url, "0004")
+    now = datetime.now(UTC)
+    database = Database(url, poolclass=NullPool)
+    try:
+        async with database.begin() as connection:
+            await connection.execute(
+                insert(chargers).values(id="CP", created_at=now, updated_at=now)
+            )
+            await connection.execute(
+                insert(message_log).values(
+                    charger_id="CP", direction="in", unique_id="1", payload="{}", received_at=now
+                )
+            )
+            await connection.execute(
+                insert(meter_samples).values(
+                    charger_id="CP", evse_id=1, sampled_at=now, measurand="SoC", value=80.0
+                )
+            )
+        async with database.connect() as connection:
+            before = await connection.run_sync(_log_foreign_keys)
+        await upgrade(url)
+        async with database.begin() as connection:
+            after = await connection.run_sync(_log_foreign_keys)
+            kept = [
+                (await connection.execute(select(message_log.c.unique_id))).scalars().all(),
+                (await connection.execute(select(meter_samples.c.value))).scalars().all(),
+            ]
+            await connection.run_sync(_downgrade, "0004")
+            restored = await connection.run_sync(_log_foreign_keys)
+    finally:
+        await database.dispose()
+    assert before == {
+        "message_log": ["fk_message_log_charger_id_chargers"],
+        "meter_samples": [
+            "fk_meter_samples_charger_id_chargers",
+            "fk_meter_samples_transaction_pk_transactions",
+        ],
+    }
+    assert after == {"message_log": [], "meter_samples": []}
+    assert kept == [["1"], [80.0]]
+    assert restored == before
