@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import create_engine, insert, select
 from sqlalchemy.exc import StatementError
 
 from chargegrid.storage.engine import Database
 from chargegrid.storage.tables import chargers, locations
-from chargegrid.storage.types import NaiveDatetimeError
+from chargegrid.storage.types import NaiveDatetimeError, UTCDateTime
 
 KOLKATA = timezone(timedelta(hours=5, minutes=30))
 NEW_YORK_WINTER = timezone(timedelta(hours=-5))
@@ -79,3 +79,23 @@ async def test_null_stays_null(db: Database) -> None:
         ).one()
     assert row.last_boot_at is None
     assert row.created_at == now
+
+
+def test_utc_values_pass_as_they_are_and_others_become_utc() -> None:
+    column = UTCDateTime()
+    postgres = create_engine("postgresql+psycopg://").dialect  # not connected
+    lite = create_engine("sqlite://").dialect
+    utc = datetime(2025, 3, 1, 7, 4, 56, tzinfo=UTC)
+    local = utc.astimezone(KOLKATA)
+    assert column.process_bind_param(utc, postgres) is utc
+    assert column.process_result_value(utc, postgres) is utc
+    for converted in (
+        column.process_bind_param(local, postgres),
+        column.process_result_value(local, postgres),
+    ):
+        assert converted == utc
+        assert converted.tzinfo is UTC
+    assert column.process_bind_param(local, lite) == utc.replace(tzinfo=None)
+    assert column.process_result_value(utc.replace(tzinfo=None), lite) == utc
+    with pytest.raises(NaiveDatetimeError):
+        column.process_bind_param(utc.replace(tzinfo=None), postgres)
