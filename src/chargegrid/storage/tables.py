@@ -227,7 +227,8 @@ transaction_events = Table(
 # charger or transaction per row) cost PostgreSQL a tenth of its time under load. Their
 # rows are written for a charger that is registered, and samples with the transaction
 # read or made in the same database transaction; nothing in the platform deletes
-# chargers or transactions, so their rows are history that stays.
+# chargers or transactions, so their rows are history that stays. Samples are read by
+# transaction only: they have no index by charger.
 meter_samples = Table(
     "meter_samples",
     metadata,
@@ -245,7 +246,6 @@ meter_samples = Table(
     Column("value", Float),
     Column("signed_data", Text),
     Index("ix_meter_samples_transaction", "transaction_pk", "sampled_at"),
-    Index("ix_meter_samples_charger_sampled", "charger_id", "sampled_at"),
 )
 
 message_log = Table(  # no foreign key: see meter_samples

@@ -137,10 +137,14 @@ async def test_alembic_command_line_uses_the_same_migrations(tmp_path: Path) -> 
 
 
 def _log_foreign_keys(connection: Connection) -> dict[str, list[str]]:
+    """The foreign keys of the logs, and the samples' indexes."""
     found = inspect(connection)
     return {
-        table: sorted(str(key["name"]) for key in found.get_foreign_keys(table))
-        for table in ("message_log", "meter_samples")
+        **{
+            table: sorted(str(key["name"]) for key in found.get_foreign_keys(table))
+            for table in ("message_log", "meter_samples")
+        },
+        "indexes": sorted(str(index["name"]) for index in found.get_indexes("meter_samples")),
     }
 
 
@@ -148,7 +152,7 @@ def _downgrade(connection: Connection, revision: str) -> None:
     command.downgrade(alembic_config(connection), revision)
 
 
-async def test_the_logs_lose_their_foreign_keys_and_keep_their_rows(
+async def test_the_logs_lose_their_foreign_keys_and_samples_an_index_and_keep_their_rows(
     empty_database_url: str,
 ) -> None:
     url = empty_database_url
@@ -189,7 +193,12 @@ async def test_the_logs_lose_their_foreign_keys_and_keep_their_rows(
             "fk_meter_samples_charger_id_chargers",
             "fk_meter_samples_transaction_pk_transactions",
         ],
+        "indexes": ["ix_meter_samples_charger_sampled", "ix_meter_samples_transaction"],
     }
-    assert after == {"message_log": [], "meter_samples": []}
+    assert after == {
+        "message_log": [],
+        "meter_samples": [],
+        "indexes": ["ix_meter_samples_transaction"],
+    }
     assert kept == [["1"], [80.0]]
     assert restored == before

@@ -1,4 +1,5 @@
-"""the message log and the meter samples without foreign keys (their most frequent writes)"""
+"""the message log and the meter samples without foreign keys, the samples without an index
+by charger (their most frequent writes; no query reads samples by charger)"""
 
 from collections.abc import Sequence
 
@@ -19,16 +20,21 @@ FOREIGN_KEYS = {
 }
 
 
+SAMPLES_BY_CHARGER = "ix_meter_samples_charger_sampled"
+
+
 def upgrade() -> None:
     """Upgrade the schema."""
     for table, keys in FOREIGN_KEYS.items():
         with op.batch_alter_table(table, schema=None) as batch_op:
             for name, _, _ in keys:
                 batch_op.drop_constraint(name, type_="foreignkey")
+    op.drop_index(SAMPLES_BY_CHARGER, table_name="meter_samples")
 
 
 def downgrade() -> None:
     """Downgrade the schema."""
+    op.create_index(SAMPLES_BY_CHARGER, "meter_samples", ["charger_id", "sampled_at"])
     for table, keys in FOREIGN_KEYS.items():
         with op.batch_alter_table(table, schema=None) as batch_op:
             for name, column, referred in keys:
