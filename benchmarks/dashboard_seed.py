@@ -334,7 +334,10 @@ async def seeded(db: Database) -> Seeded | None:
                 select(
                     tables.transactions.c.status, func.max(tables.meter_samples.c.transaction_pk)
                 )
-                .join(tables.meter_samples)
+                .join(
+                    tables.meter_samples,
+                    tables.meter_samples.c.transaction_pk == tables.transactions.c.id,
+                )
                 .group_by(tables.transactions.c.status)
             )
         ).all()
