@@ -125,7 +125,7 @@ async def test_the_status_in_force_at_the_start_then_each_reported_until_the_end
     assert elsewhere == [StateChange(at=_at(-5), state="Faulted")] * 2
 
 
-async def test_samples_charging_states_and_statuses_of_one_transaction(db: Database) -> None:
+async def test_samples_and_charging_states_of_one_transaction_or_its_statuses(db: Database) -> None:
     async with db.begin() as conn:
         await conn.execute(chargers.insert(), {"id": "CP", "created_at": T0, "updated_at": T0})
         await _transaction(conn, 7)
@@ -171,11 +171,25 @@ async def test_samples_charging_states_and_statuses_of_one_transaction(db: Datab
         StateChange(_at(12), "Charging"),
         StateChange(_at(12), "SuspendedEV"),
     )
-    assert activity.evse_states == (
-        StateChange(_at(-1), "Preparing"),
-        StateChange(_at(20), "Finishing"),
+    assert activity.evse_states == ()  # its events report charging states: not read
+    assert activity.states == activity.charging_states
+    async with db.connect() as conn:  # another transaction on the EVSE, without them
+        other = await recorded_activity(conn, 8, "CP", 1, _at(0), _at(20))
+    assert other.charging_states == (StateChange(_at(3), "Idle"),)
+    async with db.begin() as conn:
+        await conn.execute(
+            transaction_events.delete().where(transaction_events.c.transaction_pk == 8)
+        )
+    async with db.connect() as conn:
+        other = await recorded_activity(conn, 8, "CP", 1, _at(0), _at(20))
+    assert (
+        other.states
+        == other.evse_states
+        == (
+            StateChange(_at(-1), "Preparing"),
+            StateChange(_at(20), "Finishing"),
+        )
     )
-    assert activity.states == activity.charging_states  # reported with events: those
 
 
 async def test_without_a_start_the_statuses_run_from_the_first_sample(db: Database) -> None:

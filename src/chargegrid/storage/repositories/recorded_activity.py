@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     cast,
+    exists,
     func,
     literal_column,
     null,
@@ -57,11 +58,12 @@ def _labelled(*columns: Any) -> list[Any]:
 
 @immutable
 class RecordedActivity:
-    """A transaction's samples and states, each in the order it happened."""
+    """A transaction's samples and states, each in the order it happened: the charging
+    states its events reported, or when there are none, its EVSE's statuses."""
 
     samples: tuple[MeterSample, ...]
     charging_states: tuple[StateChange, ...]
-    evse_states: tuple[StateChange, ...]
+    evse_states: tuple[StateChange, ...]  # none beside charging states
 
     @property
     def states(self) -> tuple[StateChange, ...]:
@@ -95,6 +97,9 @@ def _statement() -> DirectStatement:
             meter_samples.c.signed_data,
         )
     ).where(meter_samples.c.transaction_pk == pk)
+    reports_charging = (transaction_events.c.transaction_pk == pk) & (
+        transaction_events.c.charging_state.is_not(None)
+    )
     charging = select(
         *_labelled(
             _number(_CHARGING_STATE),
@@ -103,12 +108,12 @@ def _statement() -> DirectStatement:
             transaction_events.c.id,
             transaction_events.c.charging_state,
         )
-    ).where(
-        (transaction_events.c.transaction_pk == pk)
-        & transaction_events.c.charging_state.is_not(None)
-    )
-    on_evse = (status_changes.c.charger_id == bindparam("charger_id")) & (
-        status_changes.c.evse_id == bindparam("evse_id")
+    ).where(reports_charging)
+    # The EVSE's statuses only stand in for charging states: none are read beside them.
+    on_evse = (
+        (status_changes.c.charger_id == bindparam("charger_id"))
+        & (status_changes.c.evse_id == bindparam("evse_id"))
+        & ~exists().where(reports_charging)
     )
 
     def statuses(part: int) -> Any:
@@ -153,10 +158,11 @@ async def recorded_activity(
     started_at: datetime | None,
     until: datetime,
 ) -> RecordedActivity:
-    """The transaction's samples and charging states, and its EVSE's statuses from its
-    start (``started_at``, else its first sample, else ``until``) to ``until``: the one in
-    force at the start, then each reported after it (one reported at the start exactly
-    may come twice: the later one wins, as it would anyway)."""
+    """The transaction's samples and charging states, or without charging states its
+    EVSE's statuses from its start (``started_at``, else its first sample, else
+    ``until``) to ``until``: the one in force at the start, then each reported after it
+    (one reported at the start exactly may come twice: the later one wins, as it would
+    anyway)."""
     values: dict[str, Any] = {
         "transaction_pk": transaction_pk,
         "charger_id": charger_id,
