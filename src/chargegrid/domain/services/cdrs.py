@@ -40,9 +40,9 @@ from chargegrid.domain.transaction_state import SUPERSEDED
 from chargegrid.storage.direct import savepoint
 from chargegrid.storage.repositories import cdrs as repo
 from chargegrid.storage.repositories import locations as location_repo
-from chargegrid.storage.repositories import tariffs as tariff_repo
 from chargegrid.storage.repositories import transactions as transaction_repo
 from chargegrid.storage.repositories.cdrs import CdrRecord
+from chargegrid.storage.repositories.tariffs import FrozenTariff
 from chargegrid.tariffs import encode_json
 from chargegrid.values import immutable
 
@@ -196,17 +196,17 @@ async def credit(
         raise DomainError(
             ErrorKind.CONFLICT, f"the transaction of CDR {cdr_id!r} is gone: it cannot be reissued"
         )
-    pricing = None
+    pricing = sources = None
     if reissue and transaction is not None:
-        pricing = await _repriced(conn, transaction, now, tariff_id, terms)
+        sources = await repo.sources(conn, transaction.id, transaction.charger_id, REMOTE_START)
+        pricing = await _repriced(conn, transaction, now, sources.frozen, tariff_id, terms)
     credit_doc = credit_cdr(decode(original), now, remark)
     credit_record = await repo.insert(conn, _row(credit_doc, _Session.credited(original), now))
     if credit_record is None:
         raise DomainError(ErrorKind.CONFLICT, f"CDR {cdr_id!r} has been credited already")
-    if pricing is None or transaction is None:
+    if pricing is None or sources is None or transaction is None:
         return Correction(credit_record, None)
     next_issue = await repo.latest_issue(conn, transaction.id) + 1
-    sources = await repo.sources(conn, transaction.id, transaction.charger_id, REMOTE_START)
     replacement = await _store(conn, transaction, pricing, sources, next_issue, now, terms, remark)
     return Correction(credit_record, replacement)
 
@@ -215,15 +215,16 @@ async def _repriced(
     conn: AsyncConnection,
     transaction: Transaction,
     now: datetime,
+    frozen: FrozenTariff | None,
     tariff_id: str | None,
     terms: BillingTerms,
 ) -> Pricing:
-    """The transaction priced again: with its own tariff, or with the stored ``tariff_id``
-    read in the time zone its own was (or that of its charger's location now)."""
+    """The transaction priced again: with its own tariff (``frozen``, read already), or
+    with the stored ``tariff_id`` read in the time zone its own was (or that of its
+    charger's location now)."""
     if tariff_id is None:
-        return await costs.pricing_of(conn, transaction, now, strict=True)
+        return await costs.frozen_pricing(conn, transaction, now, frozen, strict=True)
     tariff = await get_tariff(conn, tariff_id)
-    frozen = await tariff_repo.frozen(conn, transaction.id)
     if frozen is not None:
         time_zone = frozen.time_zone
     else:
