@@ -223,7 +223,6 @@ def sample_rows(
     ]
 
 
-# A transaction's CDR reads these when it ends: built once, run on the driver.
 async def _first(
     conn: AsyncConnection, query: DirectStatement, params: dict[str, Any]
 ) -> Transaction | None:
