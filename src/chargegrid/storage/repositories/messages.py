@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, tuple_
+from sqlalchemy import String, bindparam, func, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.model import Direction, MessageRecord
@@ -17,7 +18,7 @@ from chargegrid.storage.tables import message_log
 
 # Every CALL of every charger runs these two: built once, run on the driver.
 _INSERT = BlindWrite.insert(message_log)
-_ANSWERED_CALLS: dict[int, DirectStatement] = {}  # by the number of calls looked up
+_ANSWERED_CALLS: dict[int, DirectStatement] = {}  # SQLite's, by the number of calls looked up
 
 
 async def insert(conn: AsyncConnection, record: MessageRecord) -> None:
@@ -48,6 +49,17 @@ async def find_answered_calls(
     id) is one of ``calls``, in one round trip."""
     if not calls:
         return []
+    if conn.dialect.name == "postgresql":
+        pairs = dict.fromkeys(calls)  # each row once, as a list of pairs finds it
+        rows = await _ANSWERED_CALLS_JOINED.rows(
+            conn,
+            {
+                "charger_ids": [charger_id for charger_id, _ in pairs],
+                "unique_ids": [unique_id for _, unique_id in pairs],
+                "since": since,
+            },
+        )
+        return [_record(row) for row in rows]
     lookup = padded(calls)
     values: dict[str, Any] = {"since": since}
     for i, (charger_id, unique_id) in enumerate(lookup):
@@ -57,7 +69,15 @@ async def find_answered_calls(
     return [_record(row) for row in rows]
 
 
+_ANSWERED = (
+    (message_log.c.direction == Direction.INBOUND.value)
+    & (message_log.c.received_at >= bindparam("since"))
+    & message_log.c.response.is_not(None)
+)
+
+
 def _answered_calls(count: int) -> DirectStatement:
+    """The lookup of ``count`` calls as a list of pairs (SQLite's)."""
     statement = _ANSWERED_CALLS.get(count)
     if statement is None:
         keys = [
@@ -65,13 +85,38 @@ def _answered_calls(count: int) -> DirectStatement:
         ]
         statement = _ANSWERED_CALLS[count] = DirectStatement(
             select(message_log).where(
-                tuple_(message_log.c.charger_id, message_log.c.unique_id).in_(keys)
-                & (message_log.c.direction == Direction.INBOUND.value)
-                & (message_log.c.received_at >= bindparam("since"))
-                & message_log.c.response.is_not(None)
+                tuple_(message_log.c.charger_id, message_log.c.unique_id).in_(keys) & _ANSWERED
             )
         )
     return statement
+
+
+def _answered_calls_joined() -> DirectStatement:
+    """The lookup of any number of calls as two arrays joined to the log (PostgreSQL's).
+
+    PostgreSQL plans a statement with a list of pairs again each time it runs: for a
+    commit group's lookup that took several times as long as running it. The same
+    lookup as a join to the arrays' rows is one statement for every count, planned in
+    a fraction of the time, and its rows are found by the same index.
+    """
+    keys = select(
+        func.unnest(bindparam("charger_ids", type_=ARRAY(String, dimensions=1))).label(
+            "charger_id"
+        ),
+        func.unnest(bindparam("unique_ids", type_=ARRAY(String, dimensions=1))).label("unique_id"),
+    ).subquery("calls")
+    return DirectStatement(
+        select(message_log)
+        .join(
+            keys,
+            (message_log.c.charger_id == keys.c.charger_id)
+            & (message_log.c.unique_id == keys.c.unique_id),
+        )
+        .where(_ANSWERED)
+    )
+
+
+_ANSWERED_CALLS_JOINED = _answered_calls_joined()
 
 
 async def list_page(
