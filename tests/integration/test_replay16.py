@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
 from ocpp.v16 import call
 
+from tests import dbutil
+from tests.integration.conftest import start_server
 from tests.integration.harness import ServerProcess, exchange, query
 
 PASSWORD = "correct-horse-battery"
@@ -130,3 +140,77 @@ async def test_stop_for_an_unknown_transaction_is_accepted_and_recorded(
     assert recorded["stop_reason"] == "PowerLoss"
     assert recorded["stop_id_token"] == "TAG-U"
     assert recorded["energy_wh"] is None
+
+
+@pytest.fixture
+def postgresql_server(postgresql_admin_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
+    """A running server on a fresh PostgreSQL database (a test below holds its locks)."""
+    name = f"chargegrid_it_{secrets.token_hex(6)}"
+    url = dbutil.create_database(postgresql_admin_url, name)
+    process = start_server(url.replace("postgresql://", "postgresql+asyncpg://", 1), tmp_path)
+    try:
+        yield process
+    finally:
+        code = process.stop()
+        dbutil.drop_database(postgresql_admin_url, name)
+        assert code == 0, f"server exited with {code}:\n{process.log()}"
+
+
+async def _waiting_on_message_log(database_url: str) -> int:
+    """How many of the server's statements wait for a lock on the message log."""
+    conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    try:
+        count: int = await conn.fetchval(
+            "SELECT count(*) FROM pg_locks JOIN pg_class ON pg_class.oid = pg_locks.relation "
+            "WHERE pg_class.relname = 'message_log' AND NOT pg_locks.granted"
+        )
+        return count
+    finally:
+        await conn.close()
+
+
+@pytest.mark.postgresql
+async def test_a_repeat_on_a_new_connection_waits_for_the_original_to_commit(
+    postgresql_server: ServerProcess,
+) -> None:
+    server = postgresql_server
+    await server.register_charger("CP-H", PASSWORD)
+    await server.add_id_token("TAG-R")
+    frame = f'[2, "start-1", "StartTransaction", {START}]'
+    holder = await asyncpg.connect(server.database_url.replace("+asyncpg", ""))
+    try:
+        # Nothing can be logged for now: the start is handled, and its commit waits.
+        lock = holder.transaction()
+        await lock.start()
+        await holder.execute("LOCK TABLE message_log IN EXCLUSIVE MODE")
+        async with server.websocket("CP-H", PASSWORD) as first:
+            await first.send(frame)
+            for _ in range(100):
+                if await _waiting_on_message_log(server.database_url):
+                    break
+                await asyncio.sleep(0.05)
+            assert await _waiting_on_message_log(server.database_url) == 1
+            # The connection drops unanswered; the charger connects again and repeats
+            # the CALL while the first is still uncommitted.
+        async with server.websocket("CP-H", PASSWORD) as second:
+            await second.send(frame)
+            await asyncio.sleep(1.0)  # time enough to handle it a second time
+            await lock.commit()
+            reply = json.loads(await asyncio.wait_for(second.recv(), 10))
+    finally:
+        await holder.close()
+    started = await query(
+        server.database_url,
+        "SELECT id FROM transactions WHERE charger_id = 'CP-H'",
+    )
+    assert len(started) == 1
+    assert reply == [
+        3,
+        "start-1",
+        {"transactionId": started[0]["id"], "idTagInfo": {"status": "Accepted"}},
+    ]
+    logged = await query(
+        server.database_url,
+        "SELECT count(*) AS n FROM message_log WHERE charger_id = 'CP-H' AND unique_id = 'start-1'",
+    )
+    assert logged == [{"n": 1}]  # the repeat was answered from the stored reply

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -122,6 +123,12 @@ class Dispatcher:
             apart=lambda item: item.connection.charger_id,
             on_commit=metrics.commit_group_size.observe,
         )
+        # CALLs being answered, by charger and message id. A repeat that arrives meanwhile
+        # (on the charger's next connection, the first having dropped unanswered) waits
+        # for the first to be committed, and then finds its stored reply: looked up
+        # before, it would have been handled a second time. The Event is made for the
+        # first repeat only.
+        self._answering: dict[tuple[str, str], asyncio.Event | None] = {}
 
     async def handle_inbound(
         self, connection: ChargerConnection, item: IncomingCall | ErrorReply, frame: str | bytes
@@ -141,6 +148,13 @@ class Dispatcher:
                 started,
             )
             return Reply(item.frame)
+        key = (connection.charger_id, item.unique_id)
+        while key in self._answering:
+            answered = self._answering[key]
+            if answered is None:
+                answered = self._answering[key] = asyncio.Event()
+            await answered.wait()
+        self._answering[key] = None
         try:
             reply, result = await self._answer(connection, item, received_at, started)
         except Exception as failure:
@@ -157,6 +171,10 @@ class Dispatcher:
                 started,
             )
             return Reply(connection.protocol.error_frame(item.unique_id, error))
+        finally:
+            answered = self._answering.pop(key)
+            if answered is not None:
+                answered.set()
         self._observe(item.action, result, started)
         return reply
 
