@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     select,
+    text,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -34,6 +35,7 @@ from chargegrid.storage.group_scope import (
 )
 from chargegrid.storage.tables import locations, status_changes
 from chargegrid.storage.types import NaiveDatetimeError, UTCDateTime
+from tests import dbutil
 
 NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 INSERT = BlindWrite.insert(locations, ["id", "name", "created_at"])
@@ -213,3 +215,41 @@ def test_columns_whose_values_json_would_change_are_refused() -> None:
     documents = Table("blind_documents", MetaData(), Column("document", JSON))
     with pytest.raises(TypeError, match="not written through JSON"):
         BlindWrite.insert(documents).rows()
+
+
+@pytest.mark.postgresql
+async def test_a_groups_statement_is_planned_once_whatever_its_row_counts(
+    postgresql_url: str,
+) -> None:
+    """Updates by key included: a plan that never sees how many rows come is kept. (With
+    one array per column, whose length the planner sees, a table of some size was
+    planned for at every run.)"""
+    await dbutil.reset_database(postgresql_url)
+    db = Database(postgresql_url)
+    expected = {f"L{i}": f"L{i}" for i in range(3000)}
+    try:
+        async with db.connect() as conn:
+            async with conn.begin():
+                await conn.execute(locations.insert(), [_location(key) for key in expected])
+                await conn.execute(text("ANALYZE locations"))
+            for run, count in enumerate((1, 5, 2, 9, 3, 12, 4, 7, 1, 6)):
+                async with conn.begin(), group_scope(conn):
+                    for i in range(count):
+                        await write_later(conn, INSERT, _location(f"N{run}-{i}"))
+                        rename = {"name": f"run {run}", "location_id": f"L{i}"}
+                        await write_later(conn, RENAME, rename)
+                        expected[f"N{run}-{i}"] = f"N{run}-{i}"
+                        expected[f"L{i}"] = f"run {run}"
+            plans = (
+                await conn.execute(
+                    text(
+                        "SELECT generic_plans, custom_plans, statement FROM pg_prepared_statements "
+                        "WHERE statement LIKE 'WITH location_names%'"
+                    )
+                )
+            ).all()
+            assert await _names(conn) == expected
+    finally:
+        await db.dispose()
+    # PostgreSQL makes five plans with the parameters before it weighs keeping one.
+    assert [(generic, custom) for generic, custom, _ in plans] == [(5, 5)], plans
