@@ -17,7 +17,7 @@ import json
 import resource
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -45,6 +45,9 @@ class _NoTransport:
         return None
 
     async def recv(self) -> str | bytes:
+        raise ConnectionError
+
+    async def ping(self) -> Awaitable[float]:
         raise ConnectionError
 
 

@@ -54,7 +54,10 @@ class Settings(BaseSettings):
         "Frames above four times this close the connection (WebSocket 1009).",
     )
     ocpp_ping_interval: float = Field(
-        60.0, ge=0, description="WebSocket ping interval (s); 0 disables server pings."
+        60.0,
+        ge=0,
+        description="Seconds a charger may stay quiet (send no frame) before it is sent a "
+        "WebSocket ping; 0 disables server pings.",
     )
     ocpp_ping_timeout: float = Field(
         30.0, ge=0, description="Seconds to wait for a pong before closing the connection."

@@ -50,6 +50,17 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.keepalive_pings = Counter(
+            "chargegrid_keepalive_pings",
+            "WebSocket pings sent to chargers that were quiet for the ping interval.",
+            registry=self.registry,
+        )
+        self.keepalive_timeouts = Counter(
+            "chargegrid_keepalive_timeouts",
+            "Charger connections closed because a ping was not answered in time.",
+            registry=self.registry,
+        )
+
         self._call_series: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
 
     def observe_call(self, action: str, result: str, seconds: float) -> None:

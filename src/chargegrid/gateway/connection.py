@@ -68,6 +68,10 @@ class Transport(Protocol):
 
     async def recv(self) -> str | bytes: ...
 
+    async def ping(self) -> Awaitable[float]:
+        """Send a ping; the awaitable returned ends when its pong comes."""
+        ...
+
 
 class CallTimeout(Exception):
     """The charger did not answer a CALL in time."""
@@ -124,6 +128,8 @@ class ChargerConnection:
         # queued commands are delivered to it.
         self.accepts_commands = False
         self._processing = True
+        # When the charger last showed that the connection lives (time.monotonic()).
+        self.last_heard = time.monotonic()
 
     def stop_processing(self) -> None:
         """Handle no more queued CALLs (the node is stopping): the one being handled
@@ -140,6 +146,7 @@ class ChargerConnection:
                     data = await self.transport.recv()
                 except Exception:  # the socket closed (normally or not)
                     break
+                self.last_heard = time.monotonic()
                 self._route(self.protocol.receive(data), data)
         finally:
             self._closed.set()

@@ -26,6 +26,7 @@ from chargegrid.gateway.auth import (
 )
 from chargegrid.gateway.connection import ChargerConnection, ChargerUnavailable
 from chargegrid.gateway.dispatch import Dispatcher
+from chargegrid.gateway.keepalive import Keepalive
 from chargegrid.gateway.outbox import CommandOutbox
 from chargegrid.gateway.tls import (
     TlsFailure,
@@ -86,6 +87,16 @@ class GatewayServer:
         self._outbox = CommandOutbox(db, settings, clock, bus, self._connections.get)
         self._dispatcher = Dispatcher(db, settings, clock, metrics, self._outbox.ready)
         self._authenticator = ChargerAuthenticator(db, settings, clock)
+        self._keepalive = (
+            Keepalive(
+                self._connections.values,
+                interval=settings.ocpp_ping_interval,
+                timeout=settings.ocpp_ping_timeout,
+                metrics=metrics,
+            )
+            if settings.ocpp_ping_interval
+            else None
+        )
         self._closing: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
         self._tls_server: Server | None = None
@@ -124,6 +135,8 @@ class GatewayServer:
             observe_handshake_failures(tls, self._tls_failed)
             self._tls_server = await self._listen(settings.ocpp_tls_port, tls)
         self._outbox.start()
+        if self._keepalive is not None:
+            self._keepalive.start()
 
     async def _listen(self, port: int, tls: ssl.SSLContext | None) -> Server:
         settings = self._settings
@@ -136,8 +149,7 @@ class GatewayServer:
             select_subprotocol=self._select_subprotocol,
             compression=None,
             max_size=settings.ocpp_max_frame_bytes * 4,
-            ping_interval=settings.ocpp_ping_interval or None,
-            ping_timeout=settings.ocpp_ping_timeout or None,
+            ping_interval=None,  # only quiet chargers are pinged: see ``Keepalive``
             close_timeout=settings.ocpp_close_timeout,
             server_header="chargegrid",
         )
@@ -156,6 +168,8 @@ class GatewayServer:
     async def stop(self) -> None:
         """Stop accepting, close every connection (1001 going away) and wait."""
         await self._outbox.stop()
+        if self._keepalive is not None:
+            await self._keepalive.stop()
         self._stopping = True
         for connection in self._connections.values():
             connection.stop_processing()

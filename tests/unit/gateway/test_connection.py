@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable
 
 from chargegrid.gateway.connection import ChargerConnection, Reply
 from chargegrid.ocpp.protocol import (
@@ -19,17 +20,29 @@ CLOSED = object()
 
 
 class QueueTransport:
-    """Frames to receive come from a queue; frames sent are kept."""
+    """Frames to receive come from a queue; frames sent are kept; pings are counted, and
+    answered at once if ``answers_pings``."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, answers_pings: bool = True) -> None:
         self.incoming: asyncio.Queue[object] = asyncio.Queue()
         self.sent: list[str | bytes] = []
+        self.answers_pings = answers_pings
+        self.pings = 0
+        self.closed_with: tuple[int, str] | None = None
 
     async def send(self, message: str | bytes) -> None:
         self.sent.append(message)
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
+        self.closed_with = (code, reason)
         self.incoming.put_nowait(CLOSED)
+
+    async def ping(self) -> Awaitable[float]:
+        self.pings += 1
+        pong: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        if self.answers_pings:
+            pong.set_result(0.0)
+        return pong
 
     async def recv(self) -> str | bytes:
         item = await self.incoming.get()
