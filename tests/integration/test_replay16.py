@@ -27,7 +27,7 @@ async def test_repeated_calls_and_retries_have_one_effect(server: ServerProcess)
     await server.add_id_token("TAG-R")
     async with server.websocket("CP-R", PASSWORD) as ws:
         first = await exchange(ws, f'[2, "start-1", "StartTransaction", {START}]')
-        assert first[0] == 3
+        assert first[0] == 3, server.log()
         transaction_id = first[2]["transactionId"]
         # Committed before the answer was sent: another connection sees it at once.
         committed = await query(

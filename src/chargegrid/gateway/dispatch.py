@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -28,7 +28,7 @@ from chargegrid.metrics import Metrics
 from chargegrid.ocpp.protocol import ErrorReply, IncomingCall, IncomingError, IncomingResult
 from chargegrid.ocpp.rpc import ErrorKind, RpcError, encode_payload, encode_result, error_code
 from chargegrid.storage.engine import Database
-from chargegrid.storage.group_scope import group_scope, write_kept
+from chargegrid.storage.group_scope import GuardRefused, group_scope, write_kept
 from chargegrid.storage.groups import CommitGroups, Settle
 from chargegrid.values import immutable
 
@@ -201,8 +201,47 @@ class Dispatcher:
     async def _answer_group(
         self, conn: AsyncConnection, calls: Sequence[_Call], settle: Settle[_Answer]
     ) -> list[_Answer]:
-        """Answer the CALLs of a commit group in one transaction: repeats from their stored
-        replies (looked up in one query), the others by their handlers; log them in one go.
+        """Answer the CALLs of a commit group in one transaction, and log them in one go.
+
+        A CALL may repeat one answered before whose reply the charger did not get: it is
+        answered with the stored reply, and not handled again. Repeats are rare, so they
+        are looked for where the CALLs are logged (``messages.record_answered``); when one
+        is found, nothing was written since the group's last commit, and its CALLs not
+        answered yet are answered again, the repeats from their stored replies (looked up
+        first, in one query).
+        """
+        settled: dict[int, _Answer] = {}
+
+        async def settle_some(answers: Mapping[int, _Answer]) -> None:
+            await settle(answers)
+            settled.update(answers)
+
+        try:
+            return await self._answer_calls(conn, calls, settle_some, look_up=False)
+        except GuardRefused:
+            await conn.rollback()
+            await conn.begin()
+        rest = [i for i in range(len(calls)) if i not in settled]
+
+        async def settle_rest(answers: Mapping[int, _Answer]) -> None:
+            await settle_some({rest[i]: answer for i, answer in answers.items()})
+
+        answers = await self._answer_calls(
+            conn, [calls[i] for i in rest], settle_rest, look_up=True
+        )
+        settled.update(zip(rest, answers, strict=True))
+        return [settled[i] for i in range(len(calls))]
+
+    async def _answer_calls(
+        self,
+        conn: AsyncConnection,
+        calls: Sequence[_Call],
+        settle: Settle[_Answer],
+        *,
+        look_up: bool,
+    ) -> list[_Answer]:
+        """Answer ``calls``: repeats from their stored replies, if ``look_up``, the others
+        by their handlers.
 
         CALLs that start or end a transaction run many statements: the others (most
         CALLs: readings, heartbeats, statuses) are committed and answered first, and
@@ -218,15 +257,16 @@ class Dispatcher:
             )
             for item in calls
         ]
-        repeatable = [i for i, call in enumerate(inbound) if call.action not in FRESH_ANSWERS]
-        stored = await messages.stored_replies(
-            conn,
-            [inbound[i] for i in repeatable],
-            window_s=self._settings.ocpp_replay_window,
-        )
         replies: list[str | None] = [None] * len(calls)
-        for i, reply in zip(repeatable, stored, strict=True):
-            replies[i] = reply
+        if look_up:
+            repeatable = [i for i, call in enumerate(inbound) if call.action not in FRESH_ANSWERS]
+            stored = await messages.stored_replies(
+                conn,
+                [inbound[i] for i in repeatable],
+                window_s=self._settings.ocpp_replay_window,
+            )
+            for i, reply in zip(repeatable, stored, strict=True):
+                replies[i] = reply
         fresh = [i for i in range(len(calls)) if replies[i] is None]
         later = [i for i in fresh if _starts_or_ends(calls[i])]
         first = [i for i in range(len(calls)) if i not in later]
@@ -256,7 +296,10 @@ class Dispatcher:
             frame = encode_result(item.call.unique_id, reply.encode())
             return _Answer(frame, (), "replayed", accepted=False)
         answer, record = await self._answer_one(conn, item, payload)
-        await messages.record(conn, record)
+        if item.call.action in FRESH_ANSWERS:
+            await messages.record(conn, record)
+        else:
+            await messages.record_answered(conn, record, window_s=self._settings.ocpp_replay_window)
         return answer
 
     async def _answer_one(

@@ -107,18 +107,19 @@ class DirectStatement:
         return [plan.row(record) for record in records]
 
     async def records(
-        self, conn: AsyncConnection, values: Mapping[str, Any]
+        self, conn: AsyncConnection, values: Mapping[str, Any], *, begin: bool = True
     ) -> list[Sequence[Any]]:
         """Every row the statement returns, as its values in the order of its columns
-        (for a reader that builds many objects by position)."""
-        plan, records = await self._fetch(conn, values)
+        (for a reader that builds many objects by position). ``begin`` as in
+        ``execute``."""
+        plan, records = await self._fetch(conn, values, begin=begin)
         return [plan.values(record) for record in records]
 
     async def _fetch(
-        self, conn: AsyncConnection, values: Mapping[str, Any]
+        self, conn: AsyncConnection, values: Mapping[str, Any], *, begin: bool = True
     ) -> tuple[_Plan, Sequence[Sequence[Any]]]:
         plan = self._plan(conn.dialect, values)
-        driver, asyncpg = await _driver(conn, read=plan.reads_only)
+        driver, asyncpg = await _driver(conn, begin=begin, read=plan.reads_only)
         args = plan.arguments(values)
         records = await (
             driver.fetch(plan.sql, *args) if asyncpg else driver.execute_fetchall(plan.sql, args)

@@ -13,11 +13,16 @@ Outside a block the writes run at once, so the same code serves a message handle
 
 Each row may get one blind write per group: the writes of one statement do not see each
 other. Commit groups hold that by taking one message per charger.
+
+A write may have a ``Guard``: a query that finds, among its rows, those it must not be
+made for (a message already logged, say). When it finds any, none of the writes kept is
+made and ``GuardRefused`` is raised. On PostgreSQL the guard is part of the statement
+that makes the writes, and costs no round trip of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -38,6 +43,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     cast,
+    exists,
     func,
     literal_column,
     select,
@@ -57,6 +63,24 @@ _JSON = msgspec.json.Encoder()
 _AS_JSON_TEXT = (Boolean, DateTime, Float, Integer, Numeric, String)
 
 
+class GuardRefused(Exception):
+    """A guard found rows its write must not be made for; nothing kept was written."""
+
+    def __init__(self, write: str, found: int) -> None:
+        super().__init__(f"{found} row(s) of {write} refused by its guard")
+        self.write = write
+        self.found = found
+
+
+@dataclass(frozen=True, eq=False)
+class Guard:
+    """What refuses a write's rows. ``refused`` selects, from the write's rows (a
+    SELECT), those refused, on PostgreSQL; ``count`` counts them, elsewhere."""
+
+    refused: Callable[[Select[Any]], Select[Any]]
+    count: Callable[[AsyncConnection, Sequence[Mapping[str, Any]]], Awaitable[int]]
+
+
 @dataclass(frozen=True, eq=False)
 class BlindWrite:
     """A kind of write nothing in its group reads back, one row at a time.
@@ -65,27 +89,36 @@ class BlindWrite:
     their types). ``many`` is the same write of the rows of a SELECT with those columns;
     it is used on PostgreSQL, where that SELECT reads the rows from a JSON parameter.
     ``name`` tells this write's CTE and parameter from the others' in the group's
-    statement.
+    statement. A ``guard`` refuses rows (see the module docstring).
     """
 
     name: str
     columns: Mapping[str, TypeEngine[Any]]
     one: Mapping[str, DirectStatement]
     many: Callable[[Select[Any]], UpdateBase]
+    guard: Guard | None = None
     _processors: dict[str, list[tuple[str, Callable[[Any], Any] | None]]] = field(
         default_factory=dict, init=False, repr=False
     )
 
     @classmethod
-    def insert(cls, table: Table, columns: Sequence[str] | None = None) -> BlindWrite:
+    def insert(
+        cls,
+        table: Table,
+        columns: Sequence[str] | None = None,
+        *,
+        name: str | None = None,
+        guard: Guard | None = None,
+    ) -> BlindWrite:
         """Inserting rows of ``table`` with ``columns`` (all but the primary key)."""
         names = list(columns or (c.name for c in table.columns if not c.primary_key))
         one = DirectStatement(table.insert())
         return cls(
-            table.name,
+            name or table.name,
             {name: table.c[name].type for name in names},
             dict.fromkeys(DIALECTS, one),
             lambda rows: table.insert().from_select(names, rows),
+            guard,
         )
 
     @classmethod
@@ -206,18 +239,28 @@ async def _make_writes(conn: AsyncConnection, scope: _Scope) -> None:
     writes, scope.writes = scope.writes, {}
     if writes and conn.dialect.name == "postgresql":
         await _in_one_statement(conn, writes)
-    else:
-        for write, rows in writes.items():
-            await write.one[conn.dialect.name].execute_many(conn, rows)
+        return
+    for write, rows in writes.items():
+        await _check_guard(conn, write, rows)
+    for write, rows in writes.items():
+        await write.one[conn.dialect.name].execute_many(conn, rows)
 
 
 async def write_later(conn: AsyncConnection, write: BlindWrite, row: Mapping[str, Any]) -> None:
     """Make ``write`` of ``row`` at the end of the group scope, or now outside one."""
     scope: _Scope | None = conn.info.get(_SCOPE)
     if scope is None:
+        await _check_guard(conn, write, [row])
         await write.one[conn.dialect.name].execute(conn, row)
     else:
         scope.writes.setdefault(write, []).append(row)
+
+
+async def _check_guard(
+    conn: AsyncConnection, write: BlindWrite, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    if write.guard is not None and (found := await write.guard.count(conn, rows)):
+        raise GuardRefused(write.name, found)
 
 
 async def _in_one_statement(
@@ -227,13 +270,33 @@ async def _in_one_statement(
     values: dict[str, Any] = {}
     for write in kinds:
         values.update(write.parameters(writes[write], conn.dialect))
-    await _statement(kinds).execute(conn, values, begin=False)
+    statement = _statement(kinds)
+    if not any(write.guard for write in kinds):
+        await statement.execute(conn, values, begin=False)
+        return
+    refused = await statement.records(conn, values, begin=False)
+    for write, found in zip([w for w in kinds if w.guard], refused[0], strict=True):
+        if found:
+            raise GuardRefused(write.name, found)
 
 
 @cache
 def _statement(kinds: tuple[BlindWrite, ...]) -> DirectStatement:
-    """One statement making every kind of write in ``kinds``, one CTE each."""
-    statement: Select[Any] = select(literal_column("1"))
+    """One statement making every kind of write in ``kinds``, one CTE each. With guards,
+    it counts each guard's refused rows, and makes no write when one refuses any."""
+    guards = [
+        write.guard.refused(write.rows()).cte(f"{write.name}_refused")
+        for write in kinds
+        if write.guard is not None
+    ]
+    statement: Select[Any] = (
+        select(*(select(func.count()).select_from(g).scalar_subquery() for g in guards))
+        if guards
+        else select(literal_column("1"))
+    )
     for write in kinds:
-        statement = statement.add_cte(write.many(write.rows()).cte(write.name))
+        rows = write.rows()
+        if guards:
+            rows = rows.where(*(~exists().select_from(g) for g in guards))
+        statement = statement.add_cte(write.many(rows).cte(write.name))
     return DirectStatement(statement)

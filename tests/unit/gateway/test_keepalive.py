@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 import pytest
@@ -37,6 +38,13 @@ async def keeping_alive(
         await asyncio.wait_for(asyncio.gather(*readers), 5)
 
 
+async def until(condition: Callable[[], bool], within_s: float = 5) -> None:
+    deadline = time.monotonic() + within_s
+    while not condition():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        await asyncio.sleep(0.005)
+
+
 def counted(metrics: Metrics, name: str) -> float:
     value = metrics.registry.get_sample_value(f"chargegrid_keepalive_{name}_total")
     assert value is not None
@@ -51,8 +59,9 @@ async def test_a_charger_that_talks_is_never_pinged_a_quiet_one_about_once_an_in
             talking.incoming.put_nowait(json.dumps([2, f"hb-{n}", "Heartbeat", {}]))
             await asyncio.sleep(INTERVAL / 4)
     assert talking.pings == 0
-    # Pinged once quiet for an interval, looked at four times an interval: 4 to 6 pings.
-    assert 4 <= quiet.pings <= 6, quiet.pings
+    # Pinged once quiet for an interval, looked at four times an interval: 4 to 6 pings
+    # (3 when the loop lags).
+    assert 3 <= quiet.pings <= 6, quiet.pings
     assert counted(metrics, "pings") == quiet.pings
     assert quiet.closed_with is None
     assert counted(metrics, "timeouts") == 0
@@ -62,21 +71,22 @@ async def test_a_charger_that_does_not_answer_a_ping_is_closed_with_1011() -> No
     deaf = QueueTransport(answers_pings=False)
     deaf_connection = connection(deaf, SlowSink(0))
     async with keeping_alive([deaf_connection], pong_within=0.3) as metrics:
-        await asyncio.sleep(INTERVAL * 1.25 + 0.1)  # pinged by now; the pong is not due yet
-        assert deaf.pings == 1
-        assert deaf.closed_with is None
-        await asyncio.sleep(0.3)
+        await until(lambda: deaf.pings == 1)
+        pinged = time.monotonic()
+        assert deaf.closed_with is None  # the pong is not due yet
+        await until(lambda: deaf.closed_with is not None)
+        assert time.monotonic() - pinged >= 0.25  # it waited for the pong
         assert deaf.closed_with == (1011, "keepalive ping timeout")
         assert deaf_connection.closed
         assert counted(metrics, "timeouts") == 1
+        await asyncio.sleep(INTERVAL * 2)
     assert deaf.pings == 1  # a closed connection is not pinged again
 
 
 async def test_stopping_cancels_the_pings_waiting_for_their_pong() -> None:
     deaf = QueueTransport(answers_pings=False)
     async with keeping_alive([connection(deaf, SlowSink(0))], pong_within=60) as metrics:
-        await asyncio.sleep(INTERVAL * 1.25 + 0.1)
-        assert deaf.pings == 1
+        await until(lambda: deaf.pings == 1)
     assert deaf.closed_with is None  # the ping was cancelled, not timed out
     assert counted(metrics, "timeouts") == 0
 

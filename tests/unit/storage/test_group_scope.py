@@ -4,6 +4,7 @@ and makes shared reads once."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -19,8 +20,10 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    Select,
     String,
     Table,
+    exists,
     select,
     text,
 )
@@ -29,6 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from chargegrid.storage.engine import Database
 from chargegrid.storage.group_scope import (
     BlindWrite,
+    Guard,
+    GuardRefused,
     group_scope,
     write_kept,
     write_later,
@@ -115,6 +120,52 @@ async def test_outside_a_scope_writes_run_at_once(db: Database) -> None:
     async with db.begin() as conn:
         await write_later(conn, INSERT, _location("L1"))
         assert await _names(conn) == {"L1": "L1"}
+
+
+def _named_already(rows: Select[Any]) -> Select[Any]:
+    given = rows.subquery()
+    return select(given.c.name).where(exists().where(locations.c.name == given.c.name))
+
+
+async def _count_named_already(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> int:
+    names = set((await conn.execute(select(locations.c.name))).scalars())
+    return sum(row["name"] in names for row in rows)
+
+
+# A location whose name is taken is refused.
+GUARDED_INSERT = BlindWrite.insert(
+    locations,
+    ["id", "name", "created_at"],
+    name="named_locations",
+    guard=Guard(_named_already, _count_named_already),
+)
+
+
+async def _write_two_taken_names(db: Database) -> None:
+    async with db.begin() as conn, group_scope(conn):
+        await write_later(conn, INSERT, _location("L2"))
+        await write_later(conn, GUARDED_INSERT, _location("L3"))
+        await write_later(conn, GUARDED_INSERT, {**_location("L4"), "name": "L1"})
+        await write_later(conn, GUARDED_INSERT, {**_location("L5"), "name": "renamed"})
+        await write_later(conn, RENAME, {"name": "again", "location_id": "L0"})
+
+
+async def test_a_guard_that_refuses_a_row_keeps_every_write_of_the_scope_out(
+    db: Database,
+) -> None:
+    async with db.begin() as conn:
+        await conn.execute(locations.insert().values(_location("L0")))
+        async with group_scope(conn):
+            await write_later(conn, GUARDED_INSERT, _location("L1"))
+            await write_later(conn, RENAME, {"name": "renamed", "location_id": "L0"})
+    with pytest.raises(GuardRefused) as refused:
+        await _write_two_taken_names(db)
+    assert (refused.value.write, refused.value.found) == ("named_locations", 2)
+    with pytest.raises(GuardRefused):  # outside a scope, the guard is asked first
+        async with db.begin() as conn:
+            await write_later(conn, GUARDED_INSERT, {**_location("L6"), "name": "L1"})
+    async with db.connect() as conn:
+        assert await _names(conn) == {"L0": "renamed", "L1": "L1"}
 
 
 async def test_scopes_do_not_nest(db: Database) -> None:

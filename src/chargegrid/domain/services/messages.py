@@ -17,6 +17,18 @@ async def record(conn: AsyncConnection, message: MessageRecord) -> None:
     await repo.insert(conn, message)
 
 
+async def record_answered(conn: AsyncConnection, message: MessageRecord, *, window_s: int) -> None:
+    """Log an answered CALL as ``record`` does, unless it repeats one answered within the
+    window before it (see ``stored_replies``): then nothing that the group scope kept is
+    written, and ``GuardRefused`` is raised. Repeats are rare: looked for where the CALL
+    is logged, on PostgreSQL in the same statement, they cost no round trip of their own.
+    """
+    if window_s <= 0:
+        await repo.insert(conn, message)
+    else:
+        await repo.insert_unless_repeated(conn, message, window_s=window_s)
+
+
 @immutable
 class InboundCall:
     """A CALL as received: what makes a repeat of it identical."""

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import String, bindparam, func, select, tuple_
+from sqlalchemy import Select, String, bindparam, func, literal_column, select, true, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.model import Direction, MessageRecord
 from chargegrid.storage.direct import DirectStatement, padded
-from chargegrid.storage.group_scope import BlindWrite, write_later
+from chargegrid.storage.group_scope import BlindWrite, Guard, write_later
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import message_log
 
@@ -24,6 +25,67 @@ _ANSWERED_CALLS: dict[int, DirectStatement] = {}  # SQLite's, by the number of c
 async def insert(conn: AsyncConnection, record: MessageRecord) -> None:
     """Insert the record (at the end of the group scope, if any)."""
     await write_later(conn, _INSERT, _values(record))
+
+
+async def insert_unless_repeated(
+    conn: AsyncConnection, record: MessageRecord, *, window_s: int
+) -> None:
+    """Insert an answered inbound CALL (at the end of the group scope, if any) unless it
+    repeats one answered less than ``window_s`` seconds before it (the same charger,
+    message id, action and payload): then nothing that the scope kept is written, and
+    ``GuardRefused`` is raised."""
+    await write_later(conn, _answered_insert(window_s), _values(record))
+
+
+@cache
+def _answered_insert(window_s: int) -> BlindWrite:
+    window = timedelta(seconds=window_s)
+
+    def refused(rows: Select[Any]) -> Select[Any]:
+        # A lateral subquery with a LIMIT is never turned into a join: each row looks up
+        # its own pair in the index, however many rows the planner expects.
+        given = rows.subquery("given")
+        found = (
+            select(literal_column("1"))
+            .select_from(message_log)
+            .where(
+                (message_log.c.charger_id == given.c.charger_id)
+                & (message_log.c.unique_id == given.c.unique_id)
+                & (message_log.c.action == given.c.action)
+                & (message_log.c.payload == given.c.payload)
+                & (message_log.c.direction == Direction.INBOUND.value)
+                & message_log.c.response.is_not(None)
+                & (
+                    message_log.c.received_at
+                    >= given.c.received_at - literal_column(f"interval '{window_s} seconds'")
+                )
+            )
+            .limit(1)
+            .lateral("found")
+        )
+        return select(given.c.unique_id).select_from(given.join(found, true()))
+
+    async def count(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> int:
+        found = await find_answered_calls(
+            conn,
+            [(row["charger_id"], row["unique_id"]) for row in rows],
+            since=min(row["received_at"] for row in rows) - window,
+        )
+        logged: dict[tuple[str, str, str | None, str], list[datetime]] = {}
+        for record in found:
+            key = (record.charger_id, record.unique_id, record.action, record.payload)
+            logged.setdefault(key, []).append(record.received_at)
+        return sum(
+            any(
+                at >= row["received_at"] - window
+                for at in logged.get(
+                    (row["charger_id"], row["unique_id"], row["action"], row["payload"]), ()
+                )
+            )
+            for row in rows
+        )
+
+    return BlindWrite.insert(message_log, name="message_log_answered", guard=Guard(refused, count))
 
 
 def _values(record: MessageRecord) -> dict[str, Any]:
