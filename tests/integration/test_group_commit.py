@@ -294,3 +294,49 @@ async def test_quick_calls_of_a_group_are_answered_before_its_transaction_ends(
     assert _counted(after, GROUPED) - _counted(before, GROUPED) == 2
     ended = await query(server.database_url, "SELECT status, energy_wh FROM transactions")
     assert [(r["status"], r["energy_wh"]) for r in ended] == [("completed", 3000.0)]
+
+
+async def test_a_repeat_in_a_group_is_answered_from_the_log_and_the_rest_once(
+    waiting_lane_server: ServerProcess,
+) -> None:
+    server = waiting_lane_server
+    starter, other = CHARGERS[:2]
+    start = {"connectorId": 1, "idTag": "TAG", "meterStart": 0, "timestamp": ""}
+    start["timestamp"] = "2026-03-04T05:00:00Z"
+    starting = [2, "start", "StartTransaction", start]
+    async with contextlib.AsyncExitStack() as stack:
+        sockets = await _connect(server, stack, [starter, other])
+        status = json.loads(_status("st", "Charging"))
+        first = await _together(sockets, {starter: starting, other: status})
+        before = await scrape_metrics(server)
+        # A quick CALL repeated beside another charger's: the group is answered again,
+        # the repeat from the log.
+        fresh = json.loads(_status("st-s", "Charging"))
+        beside = await _together(sockets, {starter: fresh, other: status})
+        # A transaction's start repeated beside a quick CALL, which is answered (and
+        # committed) first: then only the start is answered again.
+        quick = json.loads(_status("st-3", "Available"))
+        again = await _together(sockets, {starter: starting, other: quick})
+        after = await scrape_metrics(server)
+    assert again[starter] == first[starter]
+    assert beside == {starter: {}, other: {}}
+    assert _counted(after, GROUPS) - _counted(before, GROUPS) == 2  # each pair one group
+    assert _counted(after, GROUPED) - _counted(before, GROUPED) == 4
+    for action in ("StartTransaction", "StatusNotification"):
+        replayed = metric_value(
+            after, "chargegrid_ocpp_calls_total", action=action, result="replayed"
+        )
+        assert replayed == 1, action
+    transactions = await query(server.database_url, "SELECT charger_id FROM transactions")
+    assert transactions == [{"charger_id": starter}]
+    logged = await query(
+        server.database_url,
+        "SELECT charger_id, unique_id, count(*) AS n FROM message_log "
+        "GROUP BY charger_id, unique_id",
+    )
+    assert sorted((r["charger_id"], r["unique_id"], r["n"]) for r in logged) == [
+        (starter, "st-s", 1),
+        (starter, "start", 1),
+        (other, "st", 1),
+        (other, "st-3", 1),
+    ]
