@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 import msgspec
 
@@ -27,6 +28,7 @@ from chargegrid.values import immutable
 logger = logging.getLogger(__name__)
 
 FollowUp = Callable[["ChargerConnection"], Awaitable[None]]
+T = TypeVar("T")
 
 
 @immutable
@@ -73,6 +75,32 @@ class Transport(Protocol):
         ...
 
 
+class _Inbox(Generic[T]):
+    """Items in arrival order for one reader, without bound. (An ``asyncio.Queue`` asks
+    for the running loop each time its reader waits: on Python 3.11 a system call.)"""
+
+    __slots__ = ("_items", "_loop", "_waiter")
+
+    def __init__(self) -> None:
+        self._items: deque[T] = deque()
+        self._loop = asyncio.get_running_loop()
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put(self, item: T) -> None:
+        self._items.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def get(self) -> T:
+        while not self._items:
+            self._waiter = self._loop.create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.popleft()
+
+
 class CallTimeout(Exception):
     """The charger did not answer a CALL in time."""
 
@@ -117,9 +145,7 @@ class ChargerConnection:
         self.protocol = protocol
         self._sink = sink
         self._call_timeout = call_timeout
-        self._inbound: asyncio.Queue[tuple[IncomingCall | ErrorReply, str | bytes] | None] = (
-            asyncio.Queue()
-        )
+        self._inbound: _Inbox[tuple[IncomingCall | ErrorReply, str | bytes] | None] = _Inbox()
         self._call_lock = asyncio.Lock()
         self._pending: tuple[str, asyncio.Future[IncomingResult | IncomingError]] | None = None
         self._closed = asyncio.Event()
@@ -151,14 +177,14 @@ class ChargerConnection:
         finally:
             self._closed.set()
             self._fail_pending()
-            await self._inbound.put(None)
+            self._inbound.put(None)
             await worker
             for task in self._follow_ups:
                 task.cancel()
 
     def _route(self, event: object, data: str | bytes) -> None:
         if isinstance(event, IncomingCall | ErrorReply):
-            self._inbound.put_nowait((event, data))
+            self._inbound.put((event, data))
         elif isinstance(event, IncomingResult | IncomingError):
             pending = self._pending
             if pending is not None and pending[0] == event.unique_id and not pending[1].done():

@@ -85,22 +85,28 @@ class CommitGroups(Generic[Item, Outcome]):
         self._tasks: set[asyncio.Task[None]] = set()
         self._apart = apart
         self._on_commit = on_commit
+        # Asked once: on Python 3.11 asking for the running loop is a system call.
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def submit(self, item: Item) -> Outcome:
         """Run ``item`` in the next group; returns its outcome once the group committed."""
-        loop = asyncio.get_running_loop()
+        loop = self._loop or self._running_loop()
         future: asyncio.Future[Outcome] = loop.create_future()
         self._waiting.append((item, future, loop.time() + self._window))
         if self._busy_lanes < self._lanes:
             self._busy_lanes += 1
-            task = asyncio.create_task(self._lane())
+            task = loop.create_task(self._lane())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return await future
 
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        self._loop = asyncio.get_running_loop()
+        return self._loop
+
     async def _lane(self) -> None:
         group: list[_Waiting[Item, Outcome]] = []
-        loop = asyncio.get_running_loop()
+        loop = self._loop or self._running_loop()
         try:
             while self._waiting:
                 if len(self._waiting) < self._max_group:
