@@ -54,6 +54,7 @@ async def test_only_quiet_chargers_are_pinged_and_one_that_never_answers_is_drop
         for charger_id in ("CP-TALK", "CP-QUIET", "CP-DEAD"):
             await server.register_charger(charger_id, PASSWORD)
 
+        started = time.monotonic()
         async with (
             server.websocket("CP-TALK", PASSWORD) as talking,
             server.websocket("CP-QUIET", PASSWORD) as quiet,
@@ -62,9 +63,10 @@ async def test_only_quiet_chargers_are_pinged_and_one_that_never_answers_is_drop
                 await heartbeat(talking)
                 await asyncio.sleep(INTERVAL_S / 4)
             pings, timeouts, connected = await keepalive_counts(server)
-            # CP-QUIET about once an interval (3 or 4); CP-TALK would have added as many.
+            elapsed = time.monotonic() - started
+            # CP-QUIET's, once every 1 to 1¼ intervals; CP-TALK would have added as many.
             assert pings is not None
-            assert 2 <= pings <= 5, pings
+            assert 1 <= pings <= elapsed / INTERVAL_S, (pings, elapsed)
             assert (timeouts, connected) == (0, 2)
             await heartbeat(quiet)  # answered pings kept it open
 
