@@ -31,7 +31,7 @@ async def insert_unless_repeated(
     conn: AsyncConnection, record: MessageRecord, *, window_s: int
 ) -> None:
     """Insert an answered inbound CALL (at the end of the group scope, if any) unless it
-    repeats one answered less than ``window_s`` seconds before it (the same charger,
+    repeats one answered at most ``window_s`` seconds before it (the same charger,
     message id, action and payload): then nothing that the scope kept is written, and
     ``GuardRefused`` is raised."""
     await write_later(conn, _answered_insert(window_s), _values(record))
