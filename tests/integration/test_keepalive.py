@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import secrets
 import time
 from pathlib import Path
 
 import pytest
-from websockets.asyncio.client import ClientConnection
 
 from tests.integration.conftest import start_server
-from tests.integration.harness import ServerProcess, exchange, metric_value, scrape_metrics
+from tests.integration.harness import ServerProcess, metric_value, scrape_metrics
+from tests.integration.test_handshake import heartbeat
 
 PASSWORD = "correct-horse-battery"
 INTERVAL_S = 0.4
 
 sqlite_only = pytest.mark.parametrize("empty_database_url", ["sqlite"], indirect=True)
-
-
-async def heartbeat(ws: ClientConnection) -> None:
-    unique_id = secrets.token_hex(4)
-    reply = await exchange(ws, json.dumps([2, unique_id, "Heartbeat", {}]))
-    assert reply[:2] == [3, unique_id], reply
 
 
 Counts = tuple[float | None, float | None, float | None]
