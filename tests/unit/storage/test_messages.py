@@ -14,7 +14,11 @@ from sqlalchemy import insert, select
 from chargegrid.domain.model import Direction, MessageRecord
 from chargegrid.storage.engine import Database
 from chargegrid.storage.group_scope import GuardRefused, group_scope
-from chargegrid.storage.repositories.messages import find_answered_calls, insert_unless_repeated
+from chargegrid.storage.repositories.messages import (
+    find_answered_calls,
+    insert_unless_repeated,
+    replies_to_repeats,
+)
 from chargegrid.storage.tables import message_log
 
 NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
@@ -73,6 +77,32 @@ async def test_many_calls_are_looked_up_at_once(db: Database) -> None:
     async with db.connect() as conn:
         found = await find_answered_calls(conn, calls, since=NOW)
     assert sorted(r.unique_id for r in found) == sorted(f"m-{i}" for i in range(0, 70, 3))
+
+
+async def test_a_repeat_gets_the_reply_to_the_identical_call_answered_in_the_window(
+    db: Database,
+) -> None:
+    await _log(
+        db,
+        [
+            {"unique_id": "m-1", "payload": '{"a": 1}', "response": '{"r": 1}'},
+            {"unique_id": "m-1", "payload": '{"a": 2}', "response": '{"r": 2}'},
+            {"unique_id": "m-2", "response": '{"r": 3}', "received_at": NOW - timedelta(hours=1)},
+        ],
+    )
+    later = NOW + timedelta(minutes=30)
+    calls = [
+        ("CP-1", "m-1", "MeterValues", '{"a": 2}', later),
+        ("CP-1", "m-1", "MeterValues", '{"a": 3}', later),  # a reused id
+        ("CP-1", "m-1", "StatusNotification", '{"a": 1}', later),
+        ("CP-2", "m-1", "MeterValues", '{"a": 1}', later),
+        ("CP-1", "m-2", "MeterValues", "{}", later),  # 90 minutes after: out of the window
+        ("CP-1", "m-2", "MeterValues", "{}", NOW),  # exactly at its edge: in
+    ]
+    async with db.connect() as conn:
+        replies = await replies_to_repeats(conn, calls, window=timedelta(hours=1))
+        assert await replies_to_repeats(conn, [], window=timedelta(hours=1)) == []
+    assert replies == ['{"r": 2}', None, None, None, None, '{"r": 3}']
 
 
 def _answered(unique_id: str, **fields: Any) -> MessageRecord:

@@ -50,28 +50,13 @@ async def stored_replies(
     counters after a reboot, so the payload must match too, and only recent
     messages count.
     """
-    if window_s <= 0 or not calls:
+    if window_s <= 0:
         return [None] * len(calls)
-    window = timedelta(seconds=window_s)
-    found = await repo.find_answered_calls(
+    return await repo.replies_to_repeats(
         conn,
-        [(call.charger_id, call.unique_id) for call in calls],
-        since=min(call.received_at for call in calls) - window,
+        [
+            (call.charger_id, call.unique_id, call.action, call.payload, call.received_at)
+            for call in calls
+        ],
+        window=timedelta(seconds=window_s),
     )
-    answered: dict[tuple[str, str, str | None, str], list[MessageRecord]] = {}
-    for record in found:
-        key = (record.charger_id, record.unique_id, record.action, record.payload)
-        answered.setdefault(key, []).append(record)
-    return [_reply(call, answered, window) for call in calls]
-
-
-def _reply(
-    call: InboundCall,
-    answered: dict[tuple[str, str, str | None, str], list[MessageRecord]],
-    window: timedelta,
-) -> str | None:
-    key = (call.charger_id, call.unique_id, call.action, call.payload)
-    for record in answered.get(key, ()):
-        if record.received_at >= call.received_at - window:
-            return record.response
-    return None

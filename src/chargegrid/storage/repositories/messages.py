@@ -21,6 +21,10 @@ from chargegrid.storage.tables import message_log
 _INSERT = BlindWrite.insert(message_log)
 _ANSWERED_CALLS: dict[int, DirectStatement] = {}  # SQLite's, by the number of calls looked up
 
+# A CALL as received, what makes a repeat of it identical: (charger id, message id,
+# action, payload, when it was received).
+ReceivedCall = tuple[str, str, str | None, str, datetime]
+
 
 async def insert(conn: AsyncConnection, record: MessageRecord) -> None:
     """Insert the record (at the end of the group scope, if any)."""
@@ -66,24 +70,12 @@ def _answered_insert(window_s: int) -> BlindWrite:
         return select(given.c.unique_id).select_from(given.join(found, true()))
 
     async def count(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> int:
-        found = await find_answered_calls(
-            conn,
-            [(row["charger_id"], row["unique_id"]) for row in rows],
-            since=min(row["received_at"] for row in rows) - window,
-        )
-        logged: dict[tuple[str, str, str | None, str], list[datetime]] = {}
-        for record in found:
-            key = (record.charger_id, record.unique_id, record.action, record.payload)
-            logged.setdefault(key, []).append(record.received_at)
-        return sum(
-            any(
-                at >= row["received_at"] - window
-                for at in logged.get(
-                    (row["charger_id"], row["unique_id"], row["action"], row["payload"]), ()
-                )
-            )
+        calls = [
+            (row["charger_id"], row["unique_id"], row["action"], row["payload"], row["received_at"])
             for row in rows
-        )
+        ]
+        replies = await replies_to_repeats(conn, calls, window=window)
+        return sum(reply is not None for reply in replies)
 
     return BlindWrite.insert(message_log, name="message_log_answered", guard=Guard(refused, count))
 
@@ -104,6 +96,35 @@ def _values(record: MessageRecord) -> dict[str, Any]:
     }
 
 
+async def replies_to_repeats(
+    conn: AsyncConnection, calls: Sequence[ReceivedCall], *, window: timedelta
+) -> list[str | None]:
+    """For each call, the reply given to an identical CALL (the same charger, message id,
+    action and payload) received at most ``window`` before it, or None; one query for all."""
+    if not calls:
+        return []
+    found = await find_answered_calls(
+        conn,
+        [(charger_id, unique_id) for charger_id, unique_id, *_ in calls],
+        since=min(received_at for *_, received_at in calls) - window,
+    )
+    answered: dict[tuple[str, str, str | None, str], list[MessageRecord]] = {}
+    for record in found:
+        key = (record.charger_id, record.unique_id, record.action, record.payload)
+        answered.setdefault(key, []).append(record)
+    return [
+        next(
+            (
+                record.response
+                for record in answered.get(call[:4], ())
+                if record.received_at >= call[4] - window
+            ),
+            None,
+        )
+        for call in calls
+    ]
+
+
 async def find_answered_calls(
     conn: AsyncConnection, calls: Sequence[tuple[str, str]], *, since: datetime
 ) -> list[MessageRecord]:
@@ -113,22 +134,20 @@ async def find_answered_calls(
         return []
     if conn.dialect.name == "postgresql":
         pairs = dict.fromkeys(calls)  # each row once, as a list of pairs finds it
-        rows = await _ANSWERED_CALLS_JOINED.rows(
-            conn,
-            {
-                "charger_ids": [charger_id for charger_id, _ in pairs],
-                "unique_ids": [unique_id for _, unique_id in pairs],
-                "since": since,
-            },
-        )
-        return [_record(row) for row in rows]
-    lookup = padded(calls)
-    values: dict[str, Any] = {"since": since}
-    for i, (charger_id, unique_id) in enumerate(lookup):
-        values[f"charger_id_{i}"] = charger_id
-        values[f"unique_id_{i}"] = unique_id
-    rows = await _answered_calls(len(lookup)).rows(conn, values)
-    return [_record(row) for row in rows]
+        statement = _ANSWERED_CALLS_JOINED
+        values: dict[str, Any] = {
+            "charger_ids": [charger_id for charger_id, _ in pairs],
+            "unique_ids": [unique_id for _, unique_id in pairs],
+            "since": since,
+        }
+    else:
+        lookup = padded(calls)
+        statement = _answered_calls(len(lookup))
+        values = {"since": since}
+        for i, (charger_id, unique_id) in enumerate(lookup):
+            values[f"charger_id_{i}"] = charger_id
+            values[f"unique_id_{i}"] = unique_id
+    return [_record(row) for row in await statement.rows(conn, values)]
 
 
 _ANSWERED = (
