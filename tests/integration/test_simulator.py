@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -18,10 +17,13 @@ import pytest
 from chargegrid.simulator import BackOff, Fleet, FleetConfig, SessionRecord, SimulatedCharger
 from tests.integration.conftest import start_server
 from tests.integration.harness import ServerProcess
+from tests.polling import until
 
 PASSWORD = "simulated-chargers-pass"
 TOKENS = ("SIM-TOKEN-1", "SIM-TOKEN-2", "SIM-TOKEN-3", "SIM-TOKEN-4")
 FAST = BackOff(wait_minimum=0.2, random_range=0.3, repeat_times=4)
+
+WITHIN = 20.0  # seconds for the fleet to come round
 
 
 @pytest.fixture
@@ -58,19 +60,11 @@ async def running(fleet: Fleet) -> AsyncIterator[Fleet]:
     stop = asyncio.Event()
     task = asyncio.create_task(fleet.run(stop))
     try:
-        await wait_for(lambda: fleet.stats.booted == len(fleet), "every charger booted")
+        await until(lambda: fleet.stats.booted == len(fleet), "every charger booted", within=WITHIN)
         yield fleet
     finally:
         stop.set()
         await task
-
-
-async def wait_for(condition: Callable[[], bool], what: str, within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        await asyncio.sleep(0.05)
 
 
 def check(
@@ -114,7 +108,7 @@ async def test_sessions_of_both_versions_match_the_ground_truth(server: ServerPr
         return every and sum(r.complete for r in fleet.ground_truth()) >= 6
 
     async with running(fleet):
-        await wait_for(enough, "every charger completed sessions")
+        await until(enough, "every charger completed sessions", within=WITHIN)
     records = [r for r in fleet.ground_truth() if r.complete]
     assert {r.version for r in records} == {"1.6", "2.0.1"}
     assert fleet.stats.call_errors == 0
@@ -145,14 +139,18 @@ async def test_remote_start_and_stop_through_the_api(server: ServerProcess) -> N
             assert started.status_code == 200, started.text
             command = started.json()
             assert command["state"] == "accepted", command
-            await wait_for(
-                check(charger, lambda c: len(c.records()) == 1), "the transaction started"
+            await until(
+                check(charger, lambda c: len(c.records()) == 1),
+                "the transaction started",
+                within=WITHIN,
             )
             (record,) = charger.records()
             assert (record.evse_id, record.id_token) == (2, token)
             await asyncio.sleep(1.0)  # some meter values
-            await wait_for(
-                check(charger, lambda c: c.records()[0].transaction_id is not None), "it has an id"
+            await until(
+                check(charger, lambda c: c.records()[0].transaction_id is not None),
+                "it has an id",
+                within=WITHIN,
             )
             (active,) = (await transactions(api, charger_id)).values()
             assert active["status"] == "active"
@@ -161,8 +159,10 @@ async def test_remote_start_and_stop_through_the_api(server: ServerProcess) -> N
                 json={"transaction_id": active["id"]},
             )
             assert stopped.json()["state"] == "accepted", stopped.text
-            await wait_for(
-                check(charger, lambda c: c.records()[0].complete), "the transaction ended"
+            await until(
+                check(charger, lambda c: c.records()[0].complete),
+                "the transaction ended",
+                within=WITHIN,
             )
             (record,) = charger.records()
             assert record.stop_reason == "remote"
@@ -191,8 +191,10 @@ async def test_transaction_messages_survive_a_server_restart_and_a_lost_connecti
         await asyncio.to_thread(server.stop)
         await asyncio.sleep(0.5)
         await asyncio.to_thread(server.start)
-        await wait_for(
-            lambda: all(r.complete for r in fleet.ground_truth()), "the sessions were delivered"
+        await until(
+            lambda: all(r.complete for r in fleet.ground_truth()),
+            "the sessions were delivered",
+            within=WITHIN,
         )
         reconnects = fleet.stats.connects
         assert reconnects >= 4
@@ -201,13 +203,19 @@ async def test_transaction_messages_survive_a_server_restart_and_a_lost_connecti
         # (the token was authorized before: the cache decides).
         for charger, token in zip(chargers, TOKENS, strict=False):
             charger.go_offline(2.0)
-            await wait_for(check(charger, lambda c: not c.connected), "the charger is offline")
+            await until(
+                check(charger, lambda c: not c.connected), "the charger is offline", within=WITHIN
+            )
             assert charger.plug_in(2, id_token=token, duration=1.0)
-        await wait_for(
-            lambda: all(r.stopped_at is not None for r in fleet.ground_truth()), "sessions ended"
+        await until(
+            lambda: all(r.stopped_at is not None for r in fleet.ground_truth()),
+            "sessions ended",
+            within=WITHIN,
         )
-        await wait_for(
-            lambda: all(r.complete for r in fleet.ground_truth()), "the offline sessions arrived"
+        await until(
+            lambda: all(r.complete for r in fleet.ground_truth()),
+            "the offline sessions arrived",
+            within=WITHIN,
         )
 
     records = fleet.ground_truth()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -19,6 +18,7 @@ from chargegrid.storage.engine import Database
 from tests.integration.dashboard.client import PASSWORD, sign_in
 from tests.integration.dashboard.inprocess import application
 from tests.integration.harness import free_port
+from tests.polling import until
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -32,19 +32,11 @@ async def serving(app: FastAPI) -> AsyncIterator[str]:
     )
     task = asyncio.create_task(server.serve())
     try:
-        await wait_until(lambda: server.started, within=10)
+        await until(lambda: server.started, within=10)
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         await task
-
-
-async def wait_until(condition: Callable[[], bool], within: float = 5.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        await asyncio.sleep(0.02)
 
 
 def ours(tasks: set[asyncio.Task[object]]) -> set[asyncio.Task[object]]:
@@ -75,7 +67,7 @@ async def test_a_stream_ends_with_its_client_and_leaves_no_task(db: Database) ->
                 assert response.status_code == 200
                 lines = response.aiter_lines()
                 assert await anext(lines) == "retry: 2000"
-                await wait_until(lambda: streams.open == 1)
+                await until(lambda: streams.open == 1)
                 await asyncio.sleep(0.2)  # several ticks
-            await wait_until(lambda: streams.open == 0)
-        await wait_until(lambda: not ours(asyncio.all_tasks() - before))
+            await until(lambda: streams.open == 0)
+        await until(lambda: not ours(asyncio.all_tasks() - before))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import pytest
@@ -13,6 +13,7 @@ import pytest
 from chargegrid.gateway.connection import ChargerConnection
 from chargegrid.gateway.keepalive import Keepalive
 from chargegrid.metrics import Metrics
+from tests.polling import until
 from tests.unit.gateway.test_connection import CLOSED, QueueTransport, SlowSink, connection
 
 INTERVAL = 0.2
@@ -36,13 +37,6 @@ async def keeping_alive(
         for c in connections:
             c.transport.incoming.put_nowait(CLOSED)  # type: ignore[attr-defined]
         await asyncio.wait_for(asyncio.gather(*readers), 5)
-
-
-async def until(condition: Callable[[], bool], within_s: float = 5) -> None:
-    deadline = time.monotonic() + within_s
-    while not condition():
-        assert time.monotonic() < deadline, "not within the time allowed"
-        await asyncio.sleep(0.005)
 
 
 def counted(metrics: Metrics, name: str) -> float:

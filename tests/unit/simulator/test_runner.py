@@ -17,6 +17,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from chargegrid.simulator import BackOff, Fleet, FleetConfig
+from tests.polling import until
 
 PASSWORD = "a-password-of-16-chars"
 BOOTED = {"status": "Accepted", "currentTime": "2026-05-04T10:00:00Z", "interval": 300}
@@ -74,13 +75,6 @@ class Csms:
         ) as server:
             port = next(iter(server.sockets)).getsockname()[1]
             yield f"ws://127.0.0.1:{port}/ocpp"
-
-
-async def until(condition: Any, within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.02)
 
 
 def fleet(url: str, **more: Any) -> Fleet:
