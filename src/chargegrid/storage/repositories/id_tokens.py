@@ -18,7 +18,12 @@ _BY_ID_TOKEN = DirectStatement(_SELECT_BY_ID_TOKEN)
 
 
 def _with_use(other: ColumnElement[bool] | None) -> DirectStatement:
-    """A token, and whether an active transaction holds it (of those ``other`` admits)."""
+    """A token, and whether an active transaction holds it (of those ``other`` admits).
+
+    The status is bound, not named literally as ``ACTIVE_TRANSACTION`` names it: a generic
+    plan then cannot read every active transaction along ``ix_transactions_active``, and
+    takes (id_token, status) whatever the statistics.
+    """
     active = (transactions.c.id_token == bindparam("id_token")) & (
         transactions.c.status == TransactionStatus.ACTIVE.value
     )

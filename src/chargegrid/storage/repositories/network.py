@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.model import RegistrationStatus, TransactionStatus
 from chargegrid.storage.tables import (
+    ACTIVE_TRANSACTION,
     cdrs,
     chargers,
     connectors,
@@ -90,9 +91,7 @@ async def connectors_by_status(conn: AsyncConnection) -> dict[str, int]:
 
 async def active_transactions(conn: AsyncConnection) -> int:
     found = await conn.scalar(
-        select(func.count())
-        .select_from(transactions)
-        .where(transactions.c.status == TransactionStatus.ACTIVE.value)
+        select(func.count()).select_from(transactions).where(ACTIVE_TRANSACTION)
     )
     return int(found or 0)
 

@@ -21,7 +21,12 @@ from chargegrid.storage.direct import DirectStatement
 from chargegrid.storage.group_scope import BlindWrite
 from chargegrid.storage.prebuilt import check_columns
 from chargegrid.storage.repositories.pages import Page, fetch_page
-from chargegrid.storage.tables import meter_samples, transaction_events, transactions
+from chargegrid.storage.tables import (
+    ACTIVE_TRANSACTION,
+    meter_samples,
+    transaction_events,
+    transactions,
+)
 from chargegrid.storage.upsert import insert_ignoring_conflict
 from chargegrid.values import immutable
 
@@ -44,7 +49,7 @@ _ACTIVE_ON_EVSE_EXCEPT = DirectStatement(
     select(transactions).where(
         (transactions.c.charger_id == bindparam("charger_id"))
         & (transactions.c.evse_id == bindparam("evse_id"))
-        & (transactions.c.status == TransactionStatus.ACTIVE.value)
+        & ACTIVE_TRANSACTION
         & (transactions.c.id != bindparam("pk"))
     )
 )
@@ -72,10 +77,7 @@ _ON_EVSE_OPEN_OR_STARTED_AT = DirectStatement(
     select(transactions).where(
         (transactions.c.charger_id == bindparam("charger_id"))
         & (transactions.c.evse_id == bindparam("evse_id"))
-        & (
-            (transactions.c.status == TransactionStatus.ACTIVE.value)
-            | (transactions.c.started_at == bindparam("started_at"))
-        )
+        & (ACTIVE_TRANSACTION | (transactions.c.started_at == bindparam("started_at")))
     )
 )
 

@@ -1,0 +1,102 @@
+"""The lookups every start, stop and Authorize makes in the transactions read only the
+rows they are after, even with a plan made while the table was empty.
+
+PostgreSQL keeps a prepared statement's generic plan until the table is analyzed again,
+however much it grows meanwhile. A fresh database's first statements are planned with
+no statistics at all; an index whose first column is the status then did as well as any
+other, and a token's lookup read every active transaction of the network.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from chargegrid.storage.engine import Database
+from chargegrid.storage.migrate import upgrade
+from chargegrid.storage.repositories import id_tokens, network
+from chargegrid.storage.repositories import transactions as repo
+from chargegrid.storage.tables import chargers, transactions
+from tests import dbutil
+
+pytestmark = pytest.mark.postgresql
+
+NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+OTHERS = 2000  # active transactions of other chargers, with another token
+
+
+@pytest.fixture
+async def fresh(postgresql_admin_url: str) -> AsyncIterator[Database]:
+    """A database migrated just now: no table has been analyzed."""
+    name = f"chargegrid_test_{secrets.token_hex(4)}"
+    url = dbutil.create_database(postgresql_admin_url, name)
+    database = Database(url)
+    try:
+        await upgrade(url)
+        yield database
+    finally:
+        await database.dispose()
+        dbutil.drop_database(postgresql_admin_url, name)
+
+
+async def _look_up(conn: AsyncConnection) -> tuple[bool, int, int, int]:
+    async with conn.begin():
+        _, in_use = await id_tokens.get_with_use(conn, "TAG-1", exclude=1)
+        on_evse = await repo.active_on_evse_except(conn, "CP-1", 1, pk=1)
+        opened = await repo.on_evse_open_or_started_at(conn, "CP-1", 1, NOW)
+        read = await conn.scalar(
+            text(
+                "SELECT seq_tup_read + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables"
+                " WHERE relname = 'transactions'"
+            )
+        )
+        active = await network.active_transactions(conn)
+    return in_use, len(on_evse) + len(opened), int(read or 0), active
+
+
+async def test_a_token_or_an_evse_reads_its_own_rows_with_a_plan_made_when_empty(
+    fresh: Database,
+) -> None:
+    async with fresh.connect() as conn:
+        # Every statement's generic plan, made now: the table is empty, never analyzed.
+        await conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
+        await conn.commit()  # the setting stays with the session
+        assert await _look_up(conn) == (False, 0, 0, 0)
+        async with fresh.begin() as other:
+            await other.execute(
+                insert(chargers),
+                [
+                    {
+                        "id": charger_id,
+                        "security_profile": 1,
+                        "registration_status": "Accepted",
+                        "created_at": NOW,
+                        "updated_at": NOW,
+                    }
+                    for charger_id in ("CP-1", "CP-2")
+                ],
+            )
+            await other.execute(
+                insert(transactions),
+                [
+                    {
+                        "charger_id": "CP-2",
+                        "transaction_id": f"T-{i}",
+                        "evse_id": 1 + i,
+                        "id_token": "TAG-2",
+                        "status": "active",
+                        "started_at": NOW,
+                        "created_at": NOW,
+                        "updated_at": NOW,
+                    }
+                    for i in range(OTHERS)
+                ],
+            )
+        in_use, found, read, active = await _look_up(conn)
+    assert (in_use, found, active) == (False, 0, OTHERS)
+    assert read == 0  # not one of CP-2's rows
