@@ -47,7 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -130,13 +130,27 @@ class ThrowawayDatabase:
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name))
             )
 
-    def analyze(self) -> None:
-        """ANALYZE, throttled as autovacuum throttles its own (its default cost delay and
-        limit): unthrottled, it takes a core in bursts that autovacuum would not."""
+    def analyze(self) -> list[str]:
+        """ANALYZE the tables autovacuum would analyze now, and return their names: those
+        changed by more than its threshold since their last ANALYZE (by default 50 rows
+        and a tenth of the table). An empty table is left alone, as autovacuum leaves it:
+        analyzed, it would plan every lookup in it as a sequential scan until the next.
+        Throttled as autovacuum throttles its own (its default cost delay and limit):
+        unthrottled, it takes a core in bursts that autovacuum would not."""
         with psycopg.connect(self.url, autocommit=True) as conn:
             conn.execute("SET vacuum_cost_delay = '2ms'")
             conn.execute("SET vacuum_cost_limit = 200")
-            conn.execute("ANALYZE")
+            due = conn.execute(
+                "SELECT s.schemaname, s.relname FROM pg_stat_user_tables s"
+                " JOIN pg_class c ON c.oid = s.relid"
+                " WHERE s.n_mod_since_analyze"
+                " > current_setting('autovacuum_analyze_threshold')::float"
+                " + current_setting('autovacuum_analyze_scale_factor')::float"
+                " * greatest(c.reltuples, 0)"
+            ).fetchall()
+            for schema, table in due:
+                conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(schema, table)))
+        return [str(table) for _, table in due]
 
     def backend_pids(self) -> list[int]:
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
@@ -147,7 +161,7 @@ class ThrowawayDatabase:
 
 
 async def analyze_periodically(database: ThrowawayDatabase, interval_s: float) -> None:
-    """Analyze ``database`` every ``interval_s``, as autovacuum would, until cancelled.
+    """Analyze ``database`` every ``interval_s`` as autovacuum would, until cancelled.
 
     Without fresh statistics, a plan that a connection caches while a table is nearly
     empty (a sequential scan) stays in use however large the table grows.
@@ -202,7 +216,6 @@ async def run_chargegrid(
     settings: Mapping[str, str] | None = None,
     sustained: bool,
     every_rate: bool = False,
-    after_ramp: Callable[[], Awaitable[None]] | None = None,
 ) -> dict[str, Any]:
     """``run_target`` on ``chargegrid serve`` with ``database`` (and ``settings``: more
     environment for it), at ``options.rates``."""
@@ -219,7 +232,6 @@ async def run_chargegrid(
         database=database,
         sustained=sustained,
         every_rate=every_rate,
-        after_ramp=after_ramp,
     )
 
 
@@ -479,12 +491,10 @@ async def run_target(
     database: ThrowawayDatabase | None,
     sustained: bool,
     every_rate: bool = False,
-    after_ramp: Callable[[], Awaitable[None]] | None = None,
 ) -> dict[str, Any]:
     """Start one server, ramp the chargers, step the rate up, then the sustained test.
 
-    The steps stop at the first rate not held, or with ``every_rate`` go on to the last;
-    ``after_ramp`` runs once the chargers are set up.
+    The steps stop at the first rate not held, or with ``every_rate`` go on to the last.
     """
     server = start_server(name, command, port, env)
     gen = LoadGenerator(
@@ -521,8 +531,6 @@ async def run_target(
             "rss_idle_mib": round(rss_idle / 1024, 1),
             "rss_ramped_mib": round(rss_ramped / 1024, 1),
         }
-        if after_ramp is not None:
-            await after_ramp()
         steps: list[dict[str, Any]] = []
         for rate in rates:
             await settle(server)

@@ -2,11 +2,12 @@
 
 Run: ``.venv/bin/python -m benchmarks.bench_steps [--chargers N] [--rates R,R,...]
 [--seconds S] [--lanes N]``. Starts ``chargegrid serve`` on a throwaway PostgreSQL
-database, ramps the chargers as ``bench_load`` does, analyzes the database, then
-measures each rate (``--warmup`` seconds at it first) and prints one JSON object per
-rate on stdout, progress on stderr. Where ``bench_load`` steps up until a rate is not
-held and compares with a baseline, this measures every rate asked, so that two commits
-(each run from its own checkout, one after the other) are compared rate for rate.
+database, ramps the chargers as ``bench_load`` does (analyzing the database as
+autovacuum would, when the server's autovacuum is off), then measures each rate
+(``--warmup`` seconds at it first) and prints one JSON object per rate on stdout,
+progress on stderr. Where ``bench_load`` steps up until a rate is not held and compares
+with a baseline, this measures every rate asked, so that two commits (each run from its
+own checkout, one after the other) are compared rate for rate.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import replace
 from typing import Any
 
@@ -47,17 +49,25 @@ async def steps(options: load.Options, lanes: int | None) -> list[dict[str, Any]
     load._raise_file_limit()
     database = load.ThrowawayDatabase(options.admin_url)
     await asyncio.to_thread(database.create)
+    analyzer: asyncio.Task[None] | None = None
     try:
         await load.register_chargers(database, options)
+        if not await load._keeps_statistics(database.url):
+            analyzer = asyncio.create_task(
+                load.analyze_periodically(database, load.ANALYZE_INTERVAL_S)
+            )
         run = await load.run_chargegrid(
             database,
             options,
             settings=None if lanes is None else {"CHARGEGRID_OCPP_WRITE_LANES": str(lanes)},
             sustained=False,
             every_rate=True,
-            after_ramp=lambda: asyncio.to_thread(database.analyze),
         )
     finally:
+        if analyzer is not None:
+            analyzer.cancel()
+            with suppress(asyncio.CancelledError):
+                await analyzer
         await asyncio.to_thread(database.drop)
     load.log(
         f"{run['connected_after_ramp']} of {options.chargers} chargers connected "
