@@ -78,11 +78,12 @@ class Settings(BaseSettings):
         "and payload) is answered from the stored reply instead of processed again.",
     )
     ocpp_commit_window: float = Field(
-        0.010,
+        0.020,
         ge=0,
         le=0.1,
         description="Seconds the first charger message waiting to be committed waits for "
-        "others to join its group (group commit); 0 starts each group at once.",
+        "others to join its group (group commit), unless 16 wait; 0 starts each group at "
+        "once.",
     )
     ocpp_write_lanes: int = Field(
         4,

@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 FRESH_ANSWERS = frozenset({"BootNotification", "Heartbeat"})
 MAX_LOGGED_FRAME = 65_536
 MAX_GROUP = 64  # CALLs committed together at most
+ENOUGH = 16  # CALLs waiting that start a group before its window closes
 
 _DOMAIN_TO_RPC = {
     DomainErrorKind.NOT_FOUND: ErrorKind.PROPERTY_CONSTRAINT_VIOLATION,
@@ -118,6 +119,7 @@ class Dispatcher:
             lanes=settings.ocpp_write_lanes,
             max_group=MAX_GROUP,
             window=settings.ocpp_commit_window,
+            enough=ENOUGH,
             # A group reads its transactions ahead and writes readings behind: that
             # holds when each of its CALLs is from a different charger.
             apart=lambda item: item.connection.charger_id,

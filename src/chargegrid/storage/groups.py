@@ -57,7 +57,9 @@ class CommitGroups(Generic[Item, Outcome]):
     submitted) and a ``settle`` that commits and answers some of them early; it returns
     one outcome per item (those of settled items are not used again). At most ``lanes``
     groups are in flight; a group takes at most ``max_group`` items, and starts once its
-    first item has waited ``window`` seconds or ``max_group`` items wait. Items with the
+    first item has waited ``window`` seconds or ``enough`` items wait (by default
+    ``max_group``): a long window then makes large groups at moderate load without
+    delaying them at high load. Items with the
     same ``apart`` key never share a group: of two, the later waits for a later group.
     ``on_commit`` learns each committed group's size.
     """
@@ -70,6 +72,7 @@ class CommitGroups(Generic[Item, Outcome]):
         lanes: int,
         max_group: int,
         window: float = 0.0,
+        enough: int | None = None,
         apart: Callable[[Item], Hashable] | None = None,
         on_commit: Callable[[int], None] = lambda size: None,
     ) -> None:
@@ -80,6 +83,8 @@ class CommitGroups(Generic[Item, Outcome]):
         self._lanes = lanes
         self._max_group = max_group
         self._window = window
+        self._enough = max_group if enough is None else min(max(enough, 1), max_group)
+        self._sleeping: list[asyncio.Future[None]] = []  # lanes waiting out a window
         self._waiting: deque[_Waiting[Item, Outcome]] = deque()
         self._busy_lanes = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -93,6 +98,10 @@ class CommitGroups(Generic[Item, Outcome]):
         loop = self._loop or self._running_loop()
         future: asyncio.Future[Outcome] = loop.create_future()
         self._waiting.append((item, future, loop.time() + self._window))
+        if self._sleeping and len(self._waiting) >= self._enough:
+            for sleeping in self._sleeping:
+                _wake(sleeping)
+            self._sleeping.clear()
         if self._busy_lanes < self._lanes:
             self._busy_lanes += 1
             task = loop.create_task(self._lane())
@@ -109,10 +118,10 @@ class CommitGroups(Generic[Item, Outcome]):
         loop = self._loop or self._running_loop()
         try:
             while self._waiting:
-                if len(self._waiting) < self._max_group:
+                if len(self._waiting) < self._enough:
                     wait = self._waiting[0][2] - loop.time()
                     if wait > TIMER_RESOLUTION:  # the first item's window is still open
-                        await asyncio.sleep(wait)
+                        await self._sleep(loop, wait)
                         continue
                 group = self._take()
                 await self._commit(group)
@@ -124,6 +133,18 @@ class CommitGroups(Generic[Item, Outcome]):
             for _, future, _ in group:  # the lane itself was cancelled
                 if not future.done():
                     future.cancel()
+
+    async def _sleep(self, loop: asyncio.AbstractEventLoop, seconds: float) -> None:
+        """Wait ``seconds``, or until ``enough`` items wait."""
+        woken: asyncio.Future[None] = loop.create_future()
+        self._sleeping.append(woken)
+        timer = loop.call_later(seconds, _wake, woken)
+        try:
+            await woken
+        finally:
+            timer.cancel()
+            if woken in self._sleeping:
+                self._sleeping.remove(woken)
 
     def _take(self) -> list[_Waiting[Item, Outcome]]:
         """The next group: the waiting items in order, up to ``max_group``, but none whose
@@ -187,3 +208,8 @@ class CommitGroups(Generic[Item, Outcome]):
         for (_, future, _), outcome in answers:
             if not future.done():
                 future.set_result(outcome)
+
+
+def _wake(sleeping: asyncio.Future[None]) -> None:
+    if not sleeping.done():
+        sleeping.set_result(None)

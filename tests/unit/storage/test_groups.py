@@ -196,6 +196,22 @@ async def test_a_full_group_does_not_wait_for_its_window(db: Database) -> None:
     assert recorder.groups == [names[:3], ["L3"]]
 
 
+async def test_a_group_starts_before_its_window_closes_once_enough_items_wait(
+    db: Database,
+) -> None:
+    recorder = Recorder()
+    groups: CommitGroups[str, str] = CommitGroups(
+        db, recorder.work, lanes=1, max_group=8, window=1.5, enough=3
+    )
+    first = [asyncio.create_task(groups.submit(f"L{i}")) for i in range(2)]
+    await asyncio.sleep(0.1)
+    assert not any(task.done() for task in first)  # two: the window is still open
+    more = [asyncio.create_task(groups.submit(f"L{i}")) for i in range(2, 5)]
+    done, _ = await asyncio.wait([*first, *more], timeout=1)
+    assert len(done) == 5  # the third started the group, which took all that waited
+    assert recorder.groups == [[f"L{i}" for i in range(5)]]
+
+
 async def test_items_kept_apart_wait_for_a_later_group_in_order(db: Database) -> None:
     recorder = Recorder()
     groups: CommitGroups[str, str] = CommitGroups(
