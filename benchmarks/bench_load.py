@@ -130,13 +130,13 @@ class ThrowawayDatabase:
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name))
             )
 
-    def analyze(self) -> list[str]:
-        """ANALYZE the tables autovacuum would analyze now, and return their names: those
-        changed by more than its threshold since their last ANALYZE (by default 50 rows
-        and a tenth of the table). An empty table is left alone, as autovacuum leaves it:
-        analyzed, it would plan every lookup in it as a sequential scan until the next.
-        Throttled as autovacuum throttles its own (its default cost delay and limit):
-        unthrottled, it takes a core in bursts that autovacuum would not."""
+    def analyze(self) -> None:
+        """ANALYZE the tables autovacuum would analyze now: those changed by more than
+        its threshold since their last ANALYZE (by default 50 rows and a tenth of the
+        table). An empty table is left alone, as autovacuum leaves it: analyzed, it
+        would plan every lookup in it as a sequential scan until the next. Throttled as
+        autovacuum throttles its own (its default cost delay and limit): unthrottled, it
+        takes a core in bursts that autovacuum would not."""
         with psycopg.connect(self.url, autocommit=True) as conn:
             conn.execute("SET vacuum_cost_delay = '2ms'")
             conn.execute("SET vacuum_cost_limit = 200")
@@ -150,7 +150,6 @@ class ThrowawayDatabase:
             ).fetchall()
             for schema, table in due:
                 conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(schema, table)))
-        return [str(table) for _, table in due]
 
     def backend_pids(self) -> list[int]:
         with psycopg.connect(self.admin_url, autocommit=True) as conn:

@@ -59,9 +59,9 @@ class CommitGroups(Generic[Item, Outcome]):
     groups are in flight; a group takes at most ``max_group`` items, and starts once its
     first item has waited ``window`` seconds or ``enough`` items wait (by default
     ``max_group``): a long window then makes large groups at moderate load without
-    delaying them at high load. Items with the
-    same ``apart`` key never share a group: of two, the later waits for a later group.
-    ``on_commit`` learns each committed group's size.
+    delaying them at high load. Items with the same ``apart`` key never share a group:
+    of two, the later waits for a later group. ``on_commit`` learns each committed
+    group's size.
     """
 
     def __init__(

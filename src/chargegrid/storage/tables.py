@@ -136,6 +136,9 @@ id_tokens = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
+# The status of an open transaction, as SQL: a literal, not a parameter (below).
+_ACTIVE = "'active'"
+
 transactions = Table(
     "transactions",
     metadata,
@@ -184,8 +187,8 @@ transactions = Table(
         "ix_transactions_active",
         "charger_id",
         "evse_id",
-        postgresql_where=text("status = 'active'"),
-        sqlite_where=text("status = 'active'"),
+        postgresql_where=text(f"status = {_ACTIVE}"),
+        sqlite_where=text(f"status = {_ACTIVE}"),
     ),
     # The dashboard's transactions list: its sorts (ties by id) and its date range.
     Index("ix_transactions_started", "started_at", "id"),
@@ -194,7 +197,7 @@ transactions = Table(
 )
 
 # The condition ``ix_transactions_active`` is made for, as every plan can use it.
-ACTIVE_TRANSACTION = transactions.c.status == literal_column("'active'")
+ACTIVE_TRANSACTION = transactions.c.status == literal_column(_ACTIVE)
 
 # Every event a charger reported about a transaction; the transaction row is derived
 # from them (chargegrid.domain.transaction_state). A numbered event is kept once.
