@@ -112,7 +112,9 @@ class Dispatcher:
         self._clock = clock
         self._metrics = metrics
         self._on_accepted = on_accepted
-        # Writers in flight: a group per lane, the rest wait for the next group.
+        # Writers in flight: a group per lane, the rest wait for the next group. A group
+        # reads its transactions ahead and writes readings behind: that holds when each
+        # of its CALLs is from a different charger.
         self._groups: CommitGroups[_Call, _Answer] = CommitGroups(
             db,
             self._answer_group,
@@ -120,8 +122,17 @@ class Dispatcher:
             max_group=MAX_GROUP,
             window=settings.ocpp_commit_window,
             enough=ENOUGH,
-            # A group reads its transactions ahead and writes readings behind: that
-            # holds when each of its CALLs is from a different charger.
+            apart=lambda item: item.connection.charger_id,
+            on_commit=metrics.commit_group_size.observe,
+        )
+        # CALLs that start or end a transaction run many statements, one after the
+        # other: they have lanes of their own, without a window, so that they wait
+        # neither for a window nor behind the quick CALLs, and those not behind them.
+        self._transaction_groups: CommitGroups[_Call, _Answer] = CommitGroups(
+            db,
+            self._answer_group,
+            lanes=settings.ocpp_write_lanes,
+            max_group=MAX_GROUP,
             apart=lambda item: item.connection.charger_id,
             on_commit=metrics.commit_group_size.observe,
         )
@@ -192,7 +203,9 @@ class Dispatcher:
             raise RpcError(
                 ErrorKind.NOT_SUPPORTED, f"{call.action} is not supported by this system", {}
             )
-        answer = await self._groups.submit(_Call(connection, call, handler, received_at, started))
+        item = _Call(connection, call, handler, received_at, started)
+        groups = self._transaction_groups if _starts_or_ends(item) else self._groups
+        answer = await groups.submit(item)
         follow_ups = answer.follow_ups
         if answer.accepted and not connection.accepts_commands:
             # After this reply: commands queued for the charger may go out now.
