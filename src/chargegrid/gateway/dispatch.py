@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -28,8 +28,8 @@ from chargegrid.metrics import Metrics
 from chargegrid.ocpp.protocol import ErrorReply, IncomingCall, IncomingError, IncomingResult
 from chargegrid.ocpp.rpc import ErrorKind, RpcError, encode_payload, encode_result, error_code
 from chargegrid.storage.engine import Database
-from chargegrid.storage.group_scope import GuardRefused, group_scope, write_kept
-from chargegrid.storage.groups import CommitGroups, Settle
+from chargegrid.storage.group_scope import GuardRefused, group_scope
+from chargegrid.storage.groups import CommitGroups
 from chargegrid.values import immutable
 
 logger = logging.getLogger(__name__)
@@ -213,55 +213,27 @@ class Dispatcher:
             follow_ups = (*follow_ups, self._accepted)
         return Reply(answer.frame, follow_ups), answer.result
 
-    async def _answer_group(
-        self, conn: AsyncConnection, calls: Sequence[_Call], settle: Settle[_Answer]
-    ) -> list[_Answer]:
+    async def _answer_group(self, conn: AsyncConnection, calls: Sequence[_Call]) -> list[_Answer]:
         """Answer the CALLs of a commit group in one transaction, and log them in one go.
 
         A CALL may repeat one answered before whose reply the charger did not get: it is
         answered with the stored reply, and not handled again. Repeats are rare, so they
         are looked for where the CALLs are logged (``messages.record_answered``); when one
-        is found, nothing was written since the group's last commit, and its CALLs not
-        answered yet are answered again, the repeats from their stored replies (looked up
-        first, in one query).
+        is found, nothing is written, and the group is answered again, the repeats from
+        their stored replies (looked up first, in one query).
         """
-        settled: dict[int, _Answer] = {}
-
-        async def settle_some(answers: Mapping[int, _Answer]) -> None:
-            await settle(answers)
-            settled.update(answers)
-
         try:
-            return await self._answer_calls(conn, calls, settle_some, look_up=False)
+            return await self._answer_calls(conn, calls, look_up=False)
         except GuardRefused:
             await conn.rollback()
             await conn.begin()
-        rest = [i for i in range(len(calls)) if i not in settled]
-
-        async def settle_rest(answers: Mapping[int, _Answer]) -> None:
-            await settle_some({rest[i]: answer for i, answer in answers.items()})
-
-        answers = await self._answer_calls(
-            conn, [calls[i] for i in rest], settle_rest, look_up=True
-        )
-        settled.update(zip(rest, answers, strict=True))
-        return [settled[i] for i in range(len(calls))]
+        return await self._answer_calls(conn, calls, look_up=True)
 
     async def _answer_calls(
-        self,
-        conn: AsyncConnection,
-        calls: Sequence[_Call],
-        settle: Settle[_Answer],
-        *,
-        look_up: bool,
+        self, conn: AsyncConnection, calls: Sequence[_Call], *, look_up: bool
     ) -> list[_Answer]:
         """Answer ``calls``: repeats from their stored replies, if ``look_up``, the others
-        by their handlers.
-
-        CALLs that start or end a transaction run many statements: the others (most
-        CALLs: readings, heartbeats, statuses) are committed and answered first, and
-        those then in a second transaction, so that the quick need not wait for them.
-        """
+        by their handlers."""
         inbound = [
             messages.InboundCall(
                 charger_id=item.connection.charger_id,
@@ -282,26 +254,15 @@ class Dispatcher:
             )
             for i, reply in zip(repeatable, stored, strict=True):
                 replies[i] = reply
-        fresh = [i for i in range(len(calls)) if replies[i] is None]
-        later = [i for i in fresh if _starts_or_ends(calls[i])]
-        first = [i for i in range(len(calls)) if i not in later]
-        each = [
-            (item, call.payload, reply)
-            for item, call, reply in zip(calls, inbound, replies, strict=True)
-        ]
-        answers: dict[int, _Answer] = {}
+        fresh = [item for item, reply in zip(calls, replies, strict=True) if reply is None]
         async with (
             group_scope(conn),
-            transactions.read_ahead(conn, _transactions_read(calls[i] for i in fresh)),
+            transactions.read_ahead(conn, _transactions_read(fresh)),
         ):
-            for i in first:
-                answers[i] = await self._answer_or_replay(conn, *each[i])
-            if first and later:
-                await write_kept(conn)
-                await settle(dict(answers))
-            for i in later:
-                answers[i] = await self._answer_or_replay(conn, *each[i])
-        return [answers[i] for i in range(len(calls))]
+            return [
+                await self._answer_or_replay(conn, item, call.payload, reply)
+                for item, call, reply in zip(calls, inbound, replies, strict=True)
+            ]
 
     async def _answer_or_replay(
         self, conn: AsyncConnection, item: _Call, payload: str, reply: str | None
