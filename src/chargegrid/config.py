@@ -90,8 +90,7 @@ class Settings(BaseSettings):
         ge=1,
         le=10,
         description="Charger messages committed concurrently, each lane one group of the "
-        "messages waiting at that moment (group commit); fewer lanes make larger groups. "
-        "As many lanes again for the messages that start or end a transaction.",
+        "messages waiting at that moment (group commit); fewer lanes make larger groups.",
     )
     auth_failure_limit: int = Field(
         10,

@@ -263,15 +263,13 @@ def _readings(count: int) -> list[dict[str, Any]]:
     ]
 
 
-async def test_a_transactions_end_and_quick_calls_are_committed_in_groups_of_their_own(
+async def test_quick_calls_of_a_group_are_answered_before_its_transaction_ends(
     waiting_lane_server: ServerProcess,
 ) -> None:
-    """A transaction's start or end runs many statements: it neither waits for a quick
-    CALL's window nor makes quick CALLs wait behind it."""
     server = waiting_lane_server
-    ender, beater, other = CHARGERS[:3]
+    ender, beater = CHARGERS[:2]
     async with contextlib.AsyncExitStack() as stack:
-        sockets = await _connect(server, stack, [ender, beater, other])
+        sockets = await _connect(server, stack, [ender, beater])
         start = {"connectorId": 1, "idTag": "TAG", "meterStart": 1000, "timestamp": ""}
         start["timestamp"] = "2026-03-04T05:00:00Z"
         started = await _together(sockets, {ender: [2, "start", "StartTransaction", start]})
@@ -282,19 +280,18 @@ async def test_a_transactions_end_and_quick_calls_are_committed_in_groups_of_the
             "transactionData": _readings(300),
         }
         before = await scrape_metrics(server)
-        answers = await _together(
-            sockets,
-            {
-                ender: [2, "stop", "StopTransaction", stop],
-                beater: [2, "beat", "Heartbeat", {}],
-                other: [2, "beat", "Heartbeat", {}],
-            },
-        )
+        await sockets[ender].send(json.dumps([2, "stop", "StopTransaction", stop]))
+        await sockets[beater].send(json.dumps([2, "beat", "Heartbeat", {}]))
+        stopped = asyncio.create_task(sockets[ender].recv())
+        beaten = asyncio.create_task(sockets[beater].recv())
+        done, _ = await asyncio.wait({stopped, beaten}, return_when=asyncio.FIRST_COMPLETED)
+        assert done == {beaten}  # the transaction's end was still being handled
+        assert json.loads(await beaten)[:2] == [3, "beat"]
+        assert json.loads(await asyncio.wait_for(stopped, 30))[:2] == [3, "stop"]
         after = await scrape_metrics(server)
-    assert set(answers[beater]) == set(answers[other]) == {"currentTime"}
-    # Within one window, all three: the heartbeats one group, the end one of its own.
-    assert _counted(after, GROUPS) - _counted(before, GROUPS) == 2
-    assert _counted(after, GROUPED) - _counted(before, GROUPED) == 3
+    # Both came within the window of the first: they were one group.
+    assert _counted(after, GROUPS) - _counted(before, GROUPS) == 1
+    assert _counted(after, GROUPED) - _counted(before, GROUPED) == 2
     ended = await query(server.database_url, "SELECT status, energy_wh FROM transactions")
     assert [(r["status"], r["energy_wh"]) for r in ended] == [("completed", 3000.0)]
 
@@ -316,15 +313,14 @@ async def test_a_repeat_in_a_group_is_answered_from_the_log_and_the_rest_once(
         # the repeat from the log.
         fresh = json.loads(_status("st-s", "Charging"))
         beside = await _together(sockets, {starter: fresh, other: status})
-        # A transaction's start repeated beside a quick CALL: the start, in a group of
-        # its own, is answered from the log.
+        # A transaction's start repeated beside a quick CALL, which is answered (and
+        # committed) first: then only the start is answered again.
         quick = json.loads(_status("st-3", "Available"))
         again = await _together(sockets, {starter: starting, other: quick})
         after = await scrape_metrics(server)
     assert again[starter] == first[starter]
     assert beside == {starter: {}, other: {}}
-    # The first pair one group; of the second, the start one and the quick CALL one.
-    assert _counted(after, GROUPS) - _counted(before, GROUPS) == 3
+    assert _counted(after, GROUPS) - _counted(before, GROUPS) == 2  # each pair one group
     assert _counted(after, GROUPED) - _counted(before, GROUPED) == 4
     for action in ("StartTransaction", "StatusNotification"):
         replayed = metric_value(

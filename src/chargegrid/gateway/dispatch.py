@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -28,8 +28,8 @@ from chargegrid.metrics import Metrics
 from chargegrid.ocpp.protocol import ErrorReply, IncomingCall, IncomingError, IncomingResult
 from chargegrid.ocpp.rpc import ErrorKind, RpcError, encode_payload, encode_result, error_code
 from chargegrid.storage.engine import Database
-from chargegrid.storage.group_scope import GuardRefused, group_scope
-from chargegrid.storage.groups import CommitGroups
+from chargegrid.storage.group_scope import GuardRefused, group_scope, write_kept
+from chargegrid.storage.groups import CommitGroups, Settle
 from chargegrid.values import immutable
 
 logger = logging.getLogger(__name__)
@@ -112,9 +112,7 @@ class Dispatcher:
         self._clock = clock
         self._metrics = metrics
         self._on_accepted = on_accepted
-        # Writers in flight: a group per lane, the rest wait for the next group. A group
-        # reads its transactions ahead and writes readings behind: that holds when each
-        # of its CALLs is from a different charger.
+        # Writers in flight: a group per lane, the rest wait for the next group.
         self._groups: CommitGroups[_Call, _Answer] = CommitGroups(
             db,
             self._answer_group,
@@ -122,17 +120,8 @@ class Dispatcher:
             max_group=MAX_GROUP,
             window=settings.ocpp_commit_window,
             enough=ENOUGH,
-            apart=lambda item: item.connection.charger_id,
-            on_commit=metrics.commit_group_size.observe,
-        )
-        # CALLs that start or end a transaction run many statements, one after the
-        # other: they have lanes of their own, without a window, so that they wait
-        # neither for a window nor behind the quick CALLs, and those not behind them.
-        self._transaction_groups: CommitGroups[_Call, _Answer] = CommitGroups(
-            db,
-            self._answer_group,
-            lanes=settings.ocpp_write_lanes,
-            max_group=MAX_GROUP,
+            # A group reads its transactions ahead and writes readings behind: that
+            # holds when each of its CALLs is from a different charger.
             apart=lambda item: item.connection.charger_id,
             on_commit=metrics.commit_group_size.observe,
         )
@@ -203,9 +192,7 @@ class Dispatcher:
             raise RpcError(
                 ErrorKind.NOT_SUPPORTED, f"{call.action} is not supported by this system", {}
             )
-        item = _Call(connection, call, handler, received_at, started)
-        groups = self._transaction_groups if _starts_or_ends(item) else self._groups
-        answer = await groups.submit(item)
+        answer = await self._groups.submit(_Call(connection, call, handler, received_at, started))
         follow_ups = answer.follow_ups
         if answer.accepted and not connection.accepts_commands:
             # After this reply: commands queued for the charger may go out now.
@@ -213,27 +200,55 @@ class Dispatcher:
             follow_ups = (*follow_ups, self._accepted)
         return Reply(answer.frame, follow_ups), answer.result
 
-    async def _answer_group(self, conn: AsyncConnection, calls: Sequence[_Call]) -> list[_Answer]:
+    async def _answer_group(
+        self, conn: AsyncConnection, calls: Sequence[_Call], settle: Settle[_Answer]
+    ) -> list[_Answer]:
         """Answer the CALLs of a commit group in one transaction, and log them in one go.
 
         A CALL may repeat one answered before whose reply the charger did not get: it is
         answered with the stored reply, and not handled again. Repeats are rare, so they
         are looked for where the CALLs are logged (``messages.record_answered``); when one
-        is found, nothing is written, and the group is answered again, the repeats from
-        their stored replies (looked up first, in one query).
+        is found, nothing was written since the group's last commit, and its CALLs not
+        answered yet are answered again, the repeats from their stored replies (looked up
+        first, in one query).
         """
+        settled: dict[int, _Answer] = {}
+
+        async def settle_some(answers: Mapping[int, _Answer]) -> None:
+            await settle(answers)
+            settled.update(answers)
+
         try:
-            return await self._answer_calls(conn, calls, look_up=False)
+            return await self._answer_calls(conn, calls, settle_some, look_up=False)
         except GuardRefused:
             await conn.rollback()
             await conn.begin()
-        return await self._answer_calls(conn, calls, look_up=True)
+        rest = [i for i in range(len(calls)) if i not in settled]
+
+        async def settle_rest(answers: Mapping[int, _Answer]) -> None:
+            await settle_some({rest[i]: answer for i, answer in answers.items()})
+
+        answers = await self._answer_calls(
+            conn, [calls[i] for i in rest], settle_rest, look_up=True
+        )
+        settled.update(zip(rest, answers, strict=True))
+        return [settled[i] for i in range(len(calls))]
 
     async def _answer_calls(
-        self, conn: AsyncConnection, calls: Sequence[_Call], *, look_up: bool
+        self,
+        conn: AsyncConnection,
+        calls: Sequence[_Call],
+        settle: Settle[_Answer],
+        *,
+        look_up: bool,
     ) -> list[_Answer]:
         """Answer ``calls``: repeats from their stored replies, if ``look_up``, the others
-        by their handlers."""
+        by their handlers.
+
+        CALLs that start or end a transaction run many statements: the others (most
+        CALLs: readings, heartbeats, statuses) are committed and answered first, and
+        those then in a second transaction, so that the quick need not wait for them.
+        """
         inbound = [
             messages.InboundCall(
                 charger_id=item.connection.charger_id,
@@ -254,15 +269,26 @@ class Dispatcher:
             )
             for i, reply in zip(repeatable, stored, strict=True):
                 replies[i] = reply
-        fresh = [item for item, reply in zip(calls, replies, strict=True) if reply is None]
+        fresh = [i for i in range(len(calls)) if replies[i] is None]
+        later = [i for i in fresh if _starts_or_ends(calls[i])]
+        first = [i for i in range(len(calls)) if i not in later]
+        each = [
+            (item, call.payload, reply)
+            for item, call, reply in zip(calls, inbound, replies, strict=True)
+        ]
+        answers: dict[int, _Answer] = {}
         async with (
             group_scope(conn),
-            transactions.read_ahead(conn, _transactions_read(fresh)),
+            transactions.read_ahead(conn, _transactions_read(calls[i] for i in fresh)),
         ):
-            return [
-                await self._answer_or_replay(conn, item, call.payload, reply)
-                for item, call, reply in zip(calls, inbound, replies, strict=True)
-            ]
+            for i in first:
+                answers[i] = await self._answer_or_replay(conn, *each[i])
+            if first and later:
+                await write_kept(conn)
+                await settle(dict(answers))
+            for i in later:
+                answers[i] = await self._answer_or_replay(conn, *each[i])
+        return [answers[i] for i in range(len(calls))]
 
     async def _answer_or_replay(
         self, conn: AsyncConnection, item: _Call, payload: str, reply: str | None

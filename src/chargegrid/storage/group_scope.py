@@ -231,8 +231,14 @@ async def group_scope(conn: AsyncConnection) -> AsyncIterator[None]:
         del conn.info[_SCOPE]
 
 
+async def write_kept(conn: AsyncConnection) -> None:
+    """Make the writes kept so far in the open group scope now; the scope goes on. Before
+    committing part of a group."""
+    await _make_writes(conn, conn.info[_SCOPE])
+
+
 async def _make_writes(conn: AsyncConnection, scope: _Scope) -> None:
-    writes = scope.writes
+    writes, scope.writes = scope.writes, {}
     if writes and conn.dialect.name == "postgresql":
         await _in_one_statement(conn, writes)
         return

@@ -9,19 +9,23 @@ each caller is answered after that commit. A short window, during which the firs
 waiting lets others join it, makes groups of several items at moderate load too, where
 the cost of a group (its round trips) would otherwise be paid by one or two items.
 
-A group whose work fails is rolled back, and each of its items is then run again alone,
-so one item's failure reaches its own caller only. The work must therefore have no
-effect outside the transaction (the outcome it returns is applied by the caller, after
-the commit). Since a group of several is run again so, its transaction is
-``optimistic``: it sets no savepoints, and a block that would have needed one fails the
-group.
+A group's work may settle some of its items before the rest (``settle``): what it did so
+far commits, those items' callers are answered, and the rest goes on in a new
+transaction on the same connection. Quick items then need not wait for slow ones.
+
+A group whose work fails is rolled back (the part not settled), and each of its items not
+settled is then run again alone, so one item's failure reaches its own caller only. The
+work must therefore have no effect outside the transaction (the outcome it returns is
+applied by the caller, after the commit). Since a group of several is run again so, its
+transaction is ``optimistic``: it sets no savepoints, and a block that would have needed
+one fails the group.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from contextlib import nullcontext
 from typing import Generic, TypeVar
 
@@ -39,14 +43,19 @@ TIMER_RESOLUTION = 0.001
 
 # A submitted item, its caller's future, and when its window closes (loop time).
 _Waiting = tuple[Item, asyncio.Future[Outcome], float]
-GroupWork = Callable[[AsyncConnection, Sequence[Item]], Awaitable[Sequence[Outcome]]]
+# Commits the group's work so far and answers the items given (by their index).
+Settle = Callable[[Mapping[int, Outcome]], Awaitable[None]]
+GroupWork = Callable[
+    [AsyncConnection, Sequence[Item], Settle[Outcome]], Awaitable[Sequence[Outcome]]
+]
 
 
 class CommitGroups(Generic[Item, Outcome]):
     """Runs ``work`` on groups of submitted items, one write transaction per group.
 
-    ``work`` gets the open transaction and the items of a group (in the order they were
-    submitted); it returns one outcome per item. At most ``lanes``
+    ``work`` gets the open transaction, the items of a group (in the order they were
+    submitted) and a ``settle`` that commits and answers some of them early; it returns
+    one outcome per item (those of settled items are not used again). At most ``lanes``
     groups are in flight; a group takes at most ``max_group`` items, and starts once its
     first item has waited ``window`` seconds or ``enough`` items wait (by default
     ``max_group``): a long window then makes large groups at moderate load without
@@ -158,25 +167,38 @@ class CommitGroups(Generic[Item, Outcome]):
         return group
 
     async def _commit(self, group: Sequence[_Waiting[Item, Outcome]]) -> None:
+        settled: set[int] = set()
         try:
             async with self._db.writer() as conn:
+
+                async def settle(outcomes: Mapping[int, Outcome]) -> None:
+                    check_unspoiled(conn)
+                    await conn.commit()
+                    settled.update(outcomes)
+                    self._answer([(group[i], outcome) for i, outcome in outcomes.items()])
+                    await conn.begin()
+
                 await conn.begin()
                 try:
                     # A group of several is run again item by item if it fails: it may
                     # save the savepoints until then.
                     with optimistic(conn) if len(group) > 1 else nullcontext():
-                        outcomes = await self._work(conn, [item for item, _, _ in group])
+                        items = [item for item, _, _ in group]
+                        outcomes = await self._work(conn, items, settle)
                         check_unspoiled(conn)
                     await conn.commit()
                 except BaseException:
                     await conn.rollback()
                     raise
         except Exception as error:
+            if settled:
+                self._on_commit(len(settled))
+            unsettled = [one for i, one in enumerate(group) if i not in settled]
             if len(group) > 1:
-                for one in group:
+                for one in unsettled:
                     await self._commit([one])
-            elif not group[0][1].done():
-                group[0][1].set_exception(error)
+            elif unsettled and not unsettled[0][1].done():
+                unsettled[0][1].set_exception(error)
             return
         self._on_commit(len(group))
         self._answer(list(zip(group, outcomes, strict=True)))

@@ -35,6 +35,7 @@ from chargegrid.storage.group_scope import (
     Guard,
     GuardRefused,
     group_scope,
+    write_kept,
     write_later,
 )
 from chargegrid.storage.tables import locations, status_changes
@@ -82,6 +83,20 @@ async def test_a_scope_whose_transaction_had_not_begun_writes_in_one_statement(
     # On PostgreSQL the one statement was its own transaction, committed at once; SQLite
     # began the transaction with the block and commits it at its end.
     assert seen == ({"L1": "L1", "L2": "L2"} if db.dialect_name == "postgresql" else {})
+
+
+async def test_writes_kept_so_far_are_made_on_demand_and_the_scope_goes_on(
+    db: Database,
+) -> None:
+    async with db.begin() as conn, group_scope(conn):
+        await write_later(conn, INSERT, _location("L1"))
+        await write_kept(conn)
+        assert await _names(conn) == {"L1": "L1"}
+        await write_later(conn, INSERT, _location("L2"))
+        await write_later(conn, RENAME, {"name": "renamed", "location_id": "L1"})
+        assert await _names(conn) == {"L1": "L1"}
+    async with db.connect() as other:
+        assert await _names(other) == {"L1": "renamed", "L2": "L2"}
 
 
 async def _fail_after_one_write(conn: AsyncConnection) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.storage.direct import savepoint
 from chargegrid.storage.engine import Database
-from chargegrid.storage.groups import CommitGroups
+from chargegrid.storage.groups import CommitGroups, Settle
 from chargegrid.storage.tables import locations
 
 NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -32,7 +32,9 @@ class Recorder:
     def __init__(self) -> None:
         self.groups: list[list[str]] = []
 
-    async def work(self, conn: AsyncConnection, items: Sequence[str]) -> list[str]:
+    async def work(
+        self, conn: AsyncConnection, items: Sequence[str], settle: Settle[str] | None = None
+    ) -> list[str]:
         self.groups.append(list(items))
         done = []
         for item in items:
@@ -66,7 +68,9 @@ async def test_items_arriving_while_the_lane_commits_form_the_next_group(db: Dat
     recorder = Recorder()
     busy, release = asyncio.Event(), asyncio.Event()
 
-    async def slow_work(conn: AsyncConnection, items: Sequence[str]) -> list[str]:
+    async def slow_work(
+        conn: AsyncConnection, items: Sequence[str], settle: Settle[str]
+    ) -> list[str]:
         if items == ["first"]:
             busy.set()
             await release.wait()
@@ -249,12 +253,75 @@ def test_a_lane_sleeps_through_a_window_on_uvloop(
     assert len(sleeps) <= 5 * 2  # a sleep for the window, at most one more per item
 
 
+async def test_items_settled_early_are_committed_and_answered_before_the_rest(
+    db: Database,
+) -> None:
+    settled, release = asyncio.Event(), asyncio.Event()
+
+    async def work(conn: AsyncConnection, items: Sequence[str], settle: Settle[str]) -> list[str]:
+        await conn.execute(insert(locations).values(id=items[0], name="", created_at=NOW))
+        await settle({0: f"{items[0]}:early"})
+        settled.set()
+        await release.wait()
+        await conn.execute(insert(locations).values(id=items[1], name="", created_at=NOW))
+        return [f"{items[0]}:late", f"{items[1]}:ok"]
+
+    sizes: list[int] = []
+    groups: CommitGroups[str, str] = CommitGroups(
+        db, work, lanes=1, max_group=64, on_commit=sizes.append
+    )
+    quick = asyncio.create_task(groups.submit("quick"))
+    slow = asyncio.create_task(groups.submit("slow"))
+    await asyncio.wait_for(settled.wait(), 10)
+    assert await asyncio.wait_for(quick, 10) == "quick:early"  # while the group goes on
+    assert not slow.done()
+    assert await _stored(db) == {"quick"}  # committed: another connection sees it
+    release.set()
+    assert await slow == "slow:ok"
+    assert await _stored(db) == {"quick", "slow"}
+    assert sizes == [2]
+
+
+async def test_a_failure_after_settling_keeps_the_settled_and_runs_the_rest_alone(
+    db: Database,
+) -> None:
+    seen: list[list[str]] = []
+
+    async def work(conn: AsyncConnection, items: Sequence[str], settle: Settle[str]) -> list[str]:
+        """Inserts each item, settling the first before the others; refuses "bad" ones."""
+        seen.append(list(items))
+        outcomes = []
+        for item in items:
+            await conn.execute(insert(locations).values(id=item, name=item, created_at=NOW))
+            if item.startswith("bad"):
+                raise Refused(item)
+            outcomes.append(f"{item}:ok")
+            if len(outcomes) == 1 < len(items):
+                await settle({0: outcomes[0]})
+        return outcomes
+
+    sizes: list[int] = []
+    groups: CommitGroups[str, str] = CommitGroups(
+        db, work, lanes=1, max_group=64, on_commit=sizes.append
+    )
+    names = ["L0", "bad1", "L2"]
+    outcomes = await asyncio.gather(
+        *(groups.submit(name) for name in names), return_exceptions=True
+    )
+    assert [outcomes[0], outcomes[2]] == ["L0:ok", "L2:ok"]
+    assert isinstance(outcomes[1], Refused)
+    # The settled item stayed committed; the others ran again, each alone.
+    assert seen == [names, ["bad1"], ["L2"]]
+    assert await _stored(db) == {"L0", "L2"}
+    assert sizes == [1, 1]
+
+
 async def test_a_block_failing_without_its_savepoint_runs_the_group_again_item_by_item(
     db: Database,
 ) -> None:
     seen: list[list[str]] = []
 
-    async def work(conn: AsyncConnection, items: Sequence[str]) -> list[str]:
+    async def work(conn: AsyncConnection, items: Sequence[str], settle: Settle[str]) -> list[str]:
         """Inserts each item; a "bad" one inserts a second row in a savepoint and fails
         there, which the work shrugs off."""
         seen.append(list(items))
