@@ -270,7 +270,8 @@ def test_columns_whose_values_json_would_change_are_refused() -> None:
 
 def test_the_rows_parameter_is_parsed_once_on_postgresql() -> None:
     """As ``jsonb``: each field taken from ``json`` text parses its whole row again (for
-    a logged frame, measured here, 2.5 times PostgreSQL's work for the whole write)."""
+    a logged frame, measured here, about 2.5 times PostgreSQL's work for the whole
+    write)."""
     dialect = create_async_engine("postgresql+asyncpg://").dialect  # connects to nothing
     rows = str(INSERT.rows().compile(dialect=dialect))
     assert "FROM jsonb_array_elements(CAST($1::VARCHAR AS JSONB))" in rows
