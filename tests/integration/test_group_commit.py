@@ -296,6 +296,53 @@ async def test_quick_calls_of_a_group_are_answered_before_its_transaction_ends(
     assert [(r["status"], r["energy_wh"]) for r in ended] == [("completed", 3000.0)]
 
 
+async def test_starts_and_ends_of_a_group_wait_for_each_other_only_on_sqlite(
+    waiting_lane_server: ServerProcess,
+) -> None:
+    """A long session's end and a start arrive in one group. On PostgreSQL the start is
+    handed back to run beside the end, on a connection of its own, and is answered first;
+    on SQLite, which writes one transaction at a time, it runs after the end, and both
+    are answered when their group commits."""
+    server = waiting_lane_server
+    ender, starter = CHARGERS[:2]
+    async with contextlib.AsyncExitStack() as stack:
+        sockets = await _connect(server, stack, [ender, starter])
+        start = {"connectorId": 1, "idTag": "TAG", "meterStart": 1000}
+        began = {**start, "timestamp": "2026-03-04T05:00:00Z"}
+        started = await _together(sockets, {ender: [2, "start", "StartTransaction", began]})
+        stop = {
+            "transactionId": started[ender]["transactionId"],
+            "meterStop": 1000 + 10 * 600,
+            "timestamp": "2026-03-04T15:00:00Z",
+            "transactionData": _readings(600),
+        }
+        before = await scrape_metrics(server)
+        await sockets[ender].send(json.dumps([2, "stop", "StopTransaction", stop]))
+        again = {**start, "timestamp": "2026-03-04T15:00:01Z"}
+        await sockets[starter].send(json.dumps([2, "start", "StartTransaction", again]))
+        stopped = asyncio.create_task(sockets[ender].recv())
+        begun = asyncio.create_task(sockets[starter].recv())
+        done, _ = await asyncio.wait({stopped, begun}, return_when=asyncio.FIRST_COMPLETED)
+        side_by_side = server.database_url.startswith("postgresql")
+        if side_by_side:
+            assert done == {begun}  # the end was still being handled
+        else:
+            assert stopped in done  # both answered at the group's one commit
+        assert json.loads(await asyncio.wait_for(begun, 30))[:2] == [3, "start"]
+        assert json.loads(await asyncio.wait_for(stopped, 30))[:2] == [3, "stop"]
+        after = await scrape_metrics(server)
+    # One group of both, or (handed back) a group of the end and the start alone.
+    assert _counted(after, GROUPS) - _counted(before, GROUPS) == (2 if side_by_side else 1)
+    assert _counted(after, GROUPED) - _counted(before, GROUPED) == 2
+    rows = await query(
+        server.database_url, "SELECT charger_id, status FROM transactions ORDER BY id"
+    )
+    assert [(r["charger_id"], r["status"]) for r in rows] == [
+        (ender, "completed"),
+        (starter, "active"),
+    ]
+
+
 async def test_a_repeat_in_a_group_is_answered_from_the_log_and_the_rest_once(
     waiting_lane_server: ServerProcess,
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -77,6 +77,10 @@ class _Answer:
     follow_ups: tuple[FollowUp, ...]
     result: str
     accepted: bool  # the charger's registration is accepted (commands may flow)
+
+
+# The outcome given for a CALL handed back to run alone: its own run answers it.
+_HANDED_BACK = _Answer(b"", (), "handed back", accepted=False)
 
 
 def _transactions_read(calls: Iterable[_Call]) -> list[tuple[str, str]]:
@@ -213,26 +217,35 @@ class Dispatcher:
         first, in one query).
         """
         settled: dict[int, _Answer] = {}
+        handed_back: set[int] = set()
 
-        async def settle_some(answers: Mapping[int, _Answer]) -> None:
-            await settle(answers)
+        async def settle_some(
+            answers: Mapping[int, _Answer], *, alone: Collection[int] = ()
+        ) -> None:
+            await settle(answers, alone=alone)
             settled.update(answers)
+            handed_back.update(alone)
 
         try:
             return await self._answer_calls(conn, calls, settle_some, look_up=False)
         except GuardRefused:
             await conn.rollback()
             await conn.begin()
-        rest = [i for i in range(len(calls)) if i not in settled]
+        rest = [i for i in range(len(calls)) if i not in settled and i not in handed_back]
 
-        async def settle_rest(answers: Mapping[int, _Answer]) -> None:
-            await settle_some({rest[i]: answer for i, answer in answers.items()})
+        async def settle_rest(
+            answers: Mapping[int, _Answer], *, alone: Collection[int] = ()
+        ) -> None:
+            await settle_some(
+                {rest[i]: answer for i, answer in answers.items()},
+                alone=[rest[i] for i in alone],
+            )
 
         answers = await self._answer_calls(
             conn, [calls[i] for i in rest], settle_rest, look_up=True
         )
         settled.update(zip(rest, answers, strict=True))
-        return [settled[i] for i in range(len(calls))]
+        return [settled.get(i, _HANDED_BACK) for i in range(len(calls))]
 
     async def _answer_calls(
         self,
@@ -248,6 +261,9 @@ class Dispatcher:
         CALLs that start or end a transaction run many statements: the others (most
         CALLs: readings, heartbeats, statuses) are committed and answered first, and
         those then in a second transaction, so that the quick need not wait for them.
+        Where writes run side by side, only the first of those does: the others are
+        handed back to run alone meanwhile, each on a connection of its own, so that
+        none waits for another.
         """
         inbound = [
             messages.InboundCall(
@@ -272,6 +288,7 @@ class Dispatcher:
         fresh = [i for i in range(len(calls)) if replies[i] is None]
         later = [i for i in fresh if _starts_or_ends(calls[i])]
         first = [i for i in range(len(calls)) if i not in later]
+        alone = later[1:] if self._db.writes_concurrently else []
         each = [
             (item, call.payload, reply)
             for item, call, reply in zip(calls, inbound, replies, strict=True)
@@ -279,16 +296,18 @@ class Dispatcher:
         answers: dict[int, _Answer] = {}
         async with (
             group_scope(conn),
-            transactions.read_ahead(conn, _transactions_read(calls[i] for i in fresh)),
+            transactions.read_ahead(
+                conn, _transactions_read(calls[i] for i in fresh if i not in alone)
+            ),
         ):
             for i in first:
                 answers[i] = await self._answer_or_replay(conn, *each[i])
-            if first and later:
+            if (first and later) or alone:
                 await write_kept(conn)
-                await settle(dict(answers))
-            for i in later:
+                await settle(dict(answers), alone=alone)
+            for i in later[: len(later) - len(alone)]:
                 answers[i] = await self._answer_or_replay(conn, *each[i])
-        return [answers[i] for i in range(len(calls))]
+        return [answers.get(i, _HANDED_BACK) for i in range(len(calls))]
 
     async def _answer_or_replay(
         self, conn: AsyncConnection, item: _Call, payload: str, reply: str | None

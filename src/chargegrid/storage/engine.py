@@ -98,6 +98,12 @@ class Database:
         return "sqlite" if self._url.startswith("sqlite") else "postgresql"
 
     @property
+    def writes_concurrently(self) -> bool:
+        """Whether write transactions run side by side (PostgreSQL), or one at a time
+        (SQLite: a second waits for the first's lock)."""
+        return self.dialect_name == "postgresql"
+
+    @property
     def engine(self) -> AsyncEngine:
         """The underlying SQLAlchemy engine."""
         return self._engine

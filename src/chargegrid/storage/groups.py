@@ -11,7 +11,10 @@ the cost of a group (its round trips) would otherwise be paid by one or two item
 
 A group's work may settle some of its items before the rest (``settle``): what it did so
 far commits, those items' callers are answered, and the rest goes on in a new
-transaction on the same connection. Quick items then need not wait for slow ones.
+transaction on the same connection. Quick items then need not wait for slow ones. It may
+also hand slow items back to run ``alone``, each in a transaction of its own on another
+connection, concurrently with the rest of the group: two slow items then need not wait
+for each other either.
 
 A group whose work fails is rolled back (the part not settled), and each of its items not
 settled is then run again alone, so one item's failure reaches its own caller only. The
@@ -25,9 +28,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Hashable, Mapping, Sequence
 from contextlib import nullcontext
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -36,6 +39,7 @@ from chargegrid.storage.engine import Database
 
 Item = TypeVar("Item")
 Outcome = TypeVar("Outcome")
+Answer = TypeVar("Answer", contravariant=True)
 
 # uvloop's timers count whole milliseconds, and one set for less fires at once: a window
 # with less than that left of it is taken as closed (waiting for it would spin).
@@ -43,8 +47,17 @@ TIMER_RESOLUTION = 0.001
 
 # A submitted item, its caller's future, and when its window closes (loop time).
 _Waiting = tuple[Item, asyncio.Future[Outcome], float]
-# Commits the group's work so far and answers the items given (by their index).
-Settle = Callable[[Mapping[int, Outcome]], Awaitable[None]]
+
+
+class Settle(Protocol[Answer]):
+    """Commits the group's work so far and answers the items given (by their index); the
+    items ``alone`` leave the group, each to run in a transaction of its own."""
+
+    async def __call__(
+        self, outcomes: Mapping[int, Answer], /, *, alone: Collection[int] = ()
+    ) -> None: ...
+
+
 GroupWork = Callable[
     [AsyncConnection, Sequence[Item], Settle[Outcome]], Awaitable[Sequence[Outcome]]
 ]
@@ -54,9 +67,10 @@ class CommitGroups(Generic[Item, Outcome]):
     """Runs ``work`` on groups of submitted items, one write transaction per group.
 
     ``work`` gets the open transaction, the items of a group (in the order they were
-    submitted) and a ``settle`` that commits and answers some of them early; it returns
-    one outcome per item (those of settled items are not used again). At most ``lanes``
-    groups are in flight; a group takes at most ``max_group`` items, and starts once its
+    submitted) and a ``settle`` that commits and answers some of them early, and may
+    hand others back to run alone; it returns one outcome per item (those of settled and
+    handed back items are not used). At most ``lanes`` groups are in flight (with the
+    items they handed back); a group takes at most ``max_group`` items, and starts once its
     first item has waited ``window`` seconds or ``enough`` items wait (by default
     ``max_group``): a long window then makes large groups at moderate load without
     delaying them at high load. Items with the same ``apart`` key never share a group:
@@ -167,15 +181,34 @@ class CommitGroups(Generic[Item, Outcome]):
         return group
 
     async def _commit(self, group: Sequence[_Waiting[Item, Outcome]]) -> None:
+        handed_back: dict[int, asyncio.Task[None]] = {}
+        try:
+            await self._run(group, handed_back)
+        finally:
+            # The lane waits for them: their connections count as its own.
+            await asyncio.gather(*handed_back.values())
+
+    async def _run(
+        self,
+        group: Sequence[_Waiting[Item, Outcome]],
+        handed_back: dict[int, asyncio.Task[None]],
+    ) -> None:
+        """Run and commit ``group``; each item its work hands back runs alone, in a task
+        of ``handed_back`` (by its index)."""
         settled: set[int] = set()
         try:
             async with self._db.writer() as conn:
 
-                async def settle(outcomes: Mapping[int, Outcome]) -> None:
+                async def settle(
+                    outcomes: Mapping[int, Outcome], *, alone: Collection[int] = ()
+                ) -> None:
                     check_unspoiled(conn)
                     await conn.commit()
                     settled.update(outcomes)
                     self._answer([(group[i], outcome) for i, outcome in outcomes.items()])
+                    for i in alone:
+                        settled.add(i)
+                        handed_back[i] = asyncio.create_task(self._commit([group[i]]))
                     await conn.begin()
 
                 await conn.begin()
@@ -191,8 +224,8 @@ class CommitGroups(Generic[Item, Outcome]):
                     await conn.rollback()
                     raise
         except Exception as error:
-            if settled:
-                self._on_commit(len(settled))
+            if len(settled) > len(handed_back):
+                self._on_commit(len(settled) - len(handed_back))
             unsettled = [one for i, one in enumerate(group) if i not in settled]
             if len(group) > 1:
                 for one in unsettled:
@@ -200,8 +233,14 @@ class CommitGroups(Generic[Item, Outcome]):
             elif unsettled and not unsettled[0][1].done():
                 unsettled[0][1].set_exception(error)
             return
-        self._on_commit(len(group))
-        self._answer(list(zip(group, outcomes, strict=True)))
+        self._on_commit(len(group) - len(handed_back))
+        self._answer(
+            [
+                (one, outcome)
+                for i, (one, outcome) in enumerate(zip(group, outcomes, strict=True))
+                if i not in handed_back  # answered by its own run
+            ]
+        )
 
     @staticmethod
     def _answer(answers: Sequence[tuple[_Waiting[Item, Outcome], Outcome]]) -> None:

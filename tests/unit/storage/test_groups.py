@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.storage.direct import savepoint
 from chargegrid.storage.engine import Database
-from chargegrid.storage.groups import CommitGroups, Settle
+from chargegrid.storage.groups import CommitGroups, GroupWork, Settle
 from chargegrid.storage.tables import locations
+from tests import dbutil
 
 NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -342,3 +343,86 @@ async def test_a_block_failing_without_its_savepoint_runs_the_group_again_item_b
     # alone (PostgreSQL, where the group set none), or at once (SQLite).
     assert await _stored(db) == {"L0", "bad1"}
     assert seen == ([names, ["L0"], ["bad1"]] if db.dialect_name == "postgresql" else [names])
+
+
+def _handing_back(
+    seen: list[list[str]], alone_ran: asyncio.Event | None = None
+) -> GroupWork[str, str]:
+    """Work that settles a group's first item, hands back its third and later, and goes on
+    with its second (once two have run alone, if ``alone_ran`` is given); each item
+    inserts itself, and one named "bad" fails."""
+    ran_alone: list[str] = []
+
+    async def work(conn: AsyncConnection, items: Sequence[str], settle: Settle[str]) -> list[str]:
+        seen.append(list(items))
+        if len(items) == 1:
+            await conn.execute(insert(locations).values(id=items[0], name="", created_at=NOW))
+            if items[0].startswith("bad"):
+                raise Refused(items[0])
+            ran_alone.append(items[0])
+            if alone_ran is not None and len(ran_alone) == 2:
+                alone_ran.set()
+            return [f"{items[0]}:alone"]
+        await conn.execute(insert(locations).values(id=items[0], name="", created_at=NOW))
+        await settle({0: f"{items[0]}:early"}, alone=range(2, len(items)))
+        if alone_ran is not None:
+            await asyncio.wait_for(alone_ran.wait(), 10)
+        await conn.execute(insert(locations).values(id=items[1], name="", created_at=NOW))
+        if items[1].startswith("bad"):
+            raise Refused(items[1])
+        return ["unused", f"{items[1]}:ok", *["not theirs"] * (len(items) - 2)]
+
+    return work
+
+
+async def test_items_handed_back_run_alone_and_answer_for_themselves(db: Database) -> None:
+    seen: list[list[str]] = []
+    sizes: list[int] = []
+    groups: CommitGroups[str, str] = CommitGroups(
+        db, _handing_back(seen), lanes=1, max_group=64, on_commit=sizes.append
+    )
+    names = ["L0", "S1", "S2", "bad3"]
+    outcomes = await asyncio.gather(
+        *(groups.submit(name) for name in names), return_exceptions=True
+    )
+    assert outcomes[:3] == ["L0:early", "S1:ok", "S2:alone"]
+    assert isinstance(outcomes[3], Refused)  # its own failure, reaching its caller only
+    assert seen[0] == names
+    assert sorted(seen[1:]) == [["S2"], ["bad3"]]  # each once, alone
+    assert await _stored(db) == {"L0", "S1", "S2"}
+    assert sorted(sizes) == [1, 2]  # the group's two, and the one that ran alone
+
+
+async def test_items_handed_back_stay_out_of_a_failing_group(db: Database) -> None:
+    seen: list[list[str]] = []
+    groups: CommitGroups[str, str] = CommitGroups(db, _handing_back(seen), lanes=1, max_group=64)
+    names = ["L0", "bad1", "S2"]
+    outcomes = await asyncio.gather(
+        *(groups.submit(name) for name in names), return_exceptions=True
+    )
+    assert [outcomes[0], outcomes[2]] == ["L0:early", "S2:alone"]
+    assert isinstance(outcomes[1], Refused)
+    # The group failed after handing S2 back: only bad1 ran again, alone.
+    assert sorted(seen[1:]) == [["S2"], ["bad1"]]
+    assert await _stored(db) == {"L0", "S2"}
+
+
+@pytest.mark.postgresql
+async def test_items_handed_back_run_side_by_side_with_the_group(postgresql_url: str) -> None:
+    """The group goes on only once both items it handed back have run: they run meanwhile,
+    each on a connection of its own."""
+    await dbutil.reset_database(postgresql_url)
+    db = Database(postgresql_url)
+    try:
+        seen: list[list[str]] = []
+        groups: CommitGroups[str, str] = CommitGroups(
+            db, _handing_back(seen, asyncio.Event()), lanes=1, max_group=64
+        )
+        names = ["L0", "S1", "S2", "S3"]
+        outcomes = await asyncio.wait_for(
+            asyncio.gather(*(groups.submit(name) for name in names)), 20
+        )
+        assert outcomes == ["L0:early", "S1:ok", "S2:alone", "S3:alone"]
+        assert await _stored(db) == set(names)
+    finally:
+        await db.dispose()
