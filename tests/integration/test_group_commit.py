@@ -299,14 +299,15 @@ async def test_quick_calls_of_a_group_are_answered_before_its_transaction_ends(
 async def test_starts_and_ends_of_a_group_wait_for_each_other_only_on_sqlite(
     waiting_lane_server: ServerProcess,
 ) -> None:
-    """A long session's end and a start arrive in one group. On PostgreSQL the start is
-    handed back to run beside the end, on a connection of its own, and is answered first;
-    on SQLite, which writes one transaction at a time, it runs after the end, and both
-    are answered when their group commits."""
+    """A long session's end and two starts arrive in one group. On PostgreSQL the first
+    start is handed back to run beside the end, on a connection of its own, and is
+    answered first; the second runs after the end (one at most is handed back). On
+    SQLite, which writes one transaction at a time, both run after the end, and all
+    three are answered when their group commits."""
     server = waiting_lane_server
-    ender, starter = CHARGERS[:2]
+    ender, starter, third = CHARGERS[:3]
     async with contextlib.AsyncExitStack() as stack:
-        sockets = await _connect(server, stack, [ender, starter])
+        sockets = await _connect(server, stack, [ender, starter, third])
         start = {"connectorId": 1, "idTag": "TAG", "meterStart": 1000}
         began = {**start, "timestamp": "2026-03-04T05:00:00Z"}
         started = await _together(sockets, {ender: [2, "start", "StartTransaction", began]})
@@ -318,28 +319,30 @@ async def test_starts_and_ends_of_a_group_wait_for_each_other_only_on_sqlite(
         }
         before = await scrape_metrics(server)
         await sockets[ender].send(json.dumps([2, "stop", "StopTransaction", stop]))
-        again = {**start, "timestamp": "2026-03-04T15:00:01Z"}
-        await sockets[starter].send(json.dumps([2, "start", "StartTransaction", again]))
-        stopped = asyncio.create_task(sockets[ender].recv())
-        begun = asyncio.create_task(sockets[starter].recv())
-        done, _ = await asyncio.wait({stopped, begun}, return_when=asyncio.FIRST_COMPLETED)
+        for charger_id in (starter, third):
+            again = {**start, "idTag": charger_id, "timestamp": "2026-03-04T15:00:01Z"}
+            await sockets[charger_id].send(json.dumps([2, "start", "StartTransaction", again]))
+        replies = {c: asyncio.create_task(sockets[c].recv()) for c in (ender, starter, third)}
+        done, _ = await asyncio.wait(replies.values(), return_when=asyncio.FIRST_COMPLETED)
         side_by_side = server.database_url.startswith("postgresql")
         if side_by_side:
-            assert done == {begun}  # the end was still being handled
+            assert done == {replies[starter]}  # the end was still being handled
         else:
-            assert stopped in done  # both answered at the group's one commit
-        assert json.loads(await asyncio.wait_for(begun, 30))[:2] == [3, "start"]
-        assert json.loads(await asyncio.wait_for(stopped, 30))[:2] == [3, "stop"]
+            assert replies[ender] in done  # all answered at the group's one commit
+        for charger_id, action in ((ender, "stop"), (starter, "start"), (third, "start")):
+            reply = json.loads(await asyncio.wait_for(replies[charger_id], 30))
+            assert reply[:2] == [3, action]
         after = await scrape_metrics(server)
-    # One group of both, or (handed back) a group of the end and the start alone.
+    # One group of the three, or (one handed back) a group of two and one alone.
     assert _counted(after, GROUPS) - _counted(before, GROUPS) == (2 if side_by_side else 1)
-    assert _counted(after, GROUPED) - _counted(before, GROUPED) == 2
+    assert _counted(after, GROUPED) - _counted(before, GROUPED) == 3
     rows = await query(
-        server.database_url, "SELECT charger_id, status FROM transactions ORDER BY id"
+        server.database_url, "SELECT charger_id, status FROM transactions ORDER BY charger_id"
     )
     assert [(r["charger_id"], r["status"]) for r in rows] == [
         (ender, "completed"),
         (starter, "active"),
+        (third, "active"),
     ]
 
 
