@@ -263,6 +263,22 @@ def _readings(count: int) -> list[dict[str, Any]]:
     ]
 
 
+async def _long_session(
+    sockets: dict[str, ClientConnection], charger_id: str, *, minutes: int
+) -> dict[str, Any]:
+    """Start a transaction on ``charger_id`` at 05:00; the StopTransaction payload that
+    ends it ``minutes`` later, with a reading a minute."""
+    start = {"connectorId": 1, "idTag": "TAG", "meterStart": 1000, "timestamp": ""}
+    start["timestamp"] = "2026-03-04T05:00:00Z"
+    started = await _together(sockets, {charger_id: [2, "start", "StartTransaction", start]})
+    return {
+        "transactionId": started[charger_id]["transactionId"],
+        "meterStop": 1000 + 10 * minutes,
+        "timestamp": f"2026-03-04T{5 + minutes // 60:02d}:{minutes % 60:02d}:00Z",
+        "transactionData": _readings(minutes),
+    }
+
+
 async def test_quick_calls_of_a_group_are_answered_before_its_transaction_ends(
     waiting_lane_server: ServerProcess,
 ) -> None:
@@ -270,15 +286,7 @@ async def test_quick_calls_of_a_group_are_answered_before_its_transaction_ends(
     ender, beater = CHARGERS[:2]
     async with contextlib.AsyncExitStack() as stack:
         sockets = await _connect(server, stack, [ender, beater])
-        start = {"connectorId": 1, "idTag": "TAG", "meterStart": 1000, "timestamp": ""}
-        start["timestamp"] = "2026-03-04T05:00:00Z"
-        started = await _together(sockets, {ender: [2, "start", "StartTransaction", start]})
-        stop = {
-            "transactionId": started[ender]["transactionId"],
-            "meterStop": 1000 + 10 * 300,
-            "timestamp": "2026-03-04T10:00:00Z",
-            "transactionData": _readings(300),
-        }
+        stop = await _long_session(sockets, ender, minutes=300)
         before = await scrape_metrics(server)
         await sockets[ender].send(json.dumps([2, "stop", "StopTransaction", stop]))
         await sockets[beater].send(json.dumps([2, "beat", "Heartbeat", {}]))
@@ -308,20 +316,13 @@ async def test_starts_and_ends_of_a_group_wait_for_each_other_only_on_sqlite(
     ender, starter, third = CHARGERS[:3]
     async with contextlib.AsyncExitStack() as stack:
         sockets = await _connect(server, stack, [ender, starter, third])
-        start = {"connectorId": 1, "idTag": "TAG", "meterStart": 1000}
-        began = {**start, "timestamp": "2026-03-04T05:00:00Z"}
-        started = await _together(sockets, {ender: [2, "start", "StartTransaction", began]})
-        stop = {
-            "transactionId": started[ender]["transactionId"],
-            "meterStop": 1000 + 10 * 600,
-            "timestamp": "2026-03-04T15:00:00Z",
-            "transactionData": _readings(600),
-        }
+        stop = await _long_session(sockets, ender, minutes=600)
         before = await scrape_metrics(server)
         await sockets[ender].send(json.dumps([2, "stop", "StopTransaction", stop]))
         for charger_id in (starter, third):
-            again = {**start, "idTag": charger_id, "timestamp": "2026-03-04T15:00:01Z"}
-            await sockets[charger_id].send(json.dumps([2, "start", "StartTransaction", again]))
+            start = {"connectorId": 1, "idTag": charger_id, "meterStart": 1000}
+            start["timestamp"] = "2026-03-04T15:00:01Z"
+            await sockets[charger_id].send(json.dumps([2, "start", "StartTransaction", start]))
         replies = {c: asyncio.create_task(sockets[c].recv()) for c in (ender, starter, third)}
         done, _ = await asyncio.wait(replies.values(), return_when=asyncio.FIRST_COMPLETED)
         side_by_side = server.database_url.startswith("postgresql")
