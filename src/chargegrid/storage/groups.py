@@ -70,8 +70,8 @@ class CommitGroups(Generic[Item, Outcome]):
     submitted) and a ``settle`` that commits and answers some of them early, and may
     hand others back to run alone; it returns one outcome per item (those of settled and
     handed back items are not used). At most ``lanes`` groups are in flight (with the
-    items they handed back); a group takes at most ``max_group`` items, and starts once its
-    first item has waited ``window`` seconds or ``enough`` items wait (by default
+    items they handed back); a group takes at most ``max_group`` items, and starts once
+    its first item has waited ``window`` seconds or ``enough`` items wait (by default
     ``max_group``): a long window then makes large groups at moderate load without
     delaying them at high load. Items with the same ``apart`` key never share a group:
     of two, the later waits for a later group. ``on_commit`` learns each committed
