@@ -347,6 +347,34 @@ async def test_starts_and_ends_of_a_group_wait_for_each_other_only_on_sqlite(
     ]
 
 
+async def test_a_token_read_ahead_serves_one_call_of_its_group(
+    waiting_lane_server: ServerProcess,
+) -> None:
+    """Three chargers start with one token, in one group. The token is read ahead with
+    the group, for the first start; the last, run after the first in the group's
+    transaction, reads it again and finds it in use. (On PostgreSQL the second is handed
+    back, and runs beside the first on a connection of its own; on SQLite it runs after
+    the first too.)"""
+    server = waiting_lane_server
+    chargers = CHARGERS[:3]
+    await server.add_id_token("SHARED")
+    async with contextlib.AsyncExitStack() as stack:
+        sockets = await _connect(server, stack, chargers)
+        start = {"connectorId": 1, "idTag": "SHARED", "meterStart": 0}
+        start["timestamp"] = "2026-03-04T05:00:00Z"
+        before = await scrape_metrics(server)
+        started = await _together(
+            sockets, {c: [2, f"start-{c}", "StartTransaction", start] for c in chargers}
+        )
+        after = await scrape_metrics(server)
+    assert _counted(after, GROUPED) - _counted(before, GROUPED) == 3
+    statuses = [started[c]["idTagInfo"]["status"] for c in chargers]
+    assert statuses[0] == "Accepted"
+    assert statuses[2] == "ConcurrentTx"
+    if not server.database_url.startswith("postgresql"):
+        assert statuses[1] == "ConcurrentTx"
+
+
 async def test_a_repeat_in_a_group_is_answered_from_the_log_and_the_rest_once(
     waiting_lane_server: ServerProcess,
 ) -> None:

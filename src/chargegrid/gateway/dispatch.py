@@ -21,6 +21,7 @@ from chargegrid.gateway.handlers import (
     Handler,
     HandlerContext,
     handlers_for,
+    id_tokens_read_by,
     transaction_starts_and_ends,
     transactions_read_by,
 )
@@ -92,6 +93,17 @@ def _transactions_read(calls: Iterable[_Call]) -> list[tuple[str, str]]:
         if transaction_id is not None:
             keys.append((item.connection.charger_id, transaction_id))
     return keys
+
+
+def _id_tokens_read(calls: Iterable[_Call]) -> list[str]:
+    """The id tokens that handling ``calls`` authorizes."""
+    tokens = []
+    for item in calls:
+        token_of = id_tokens_read_by(item.connection.version).get(item.call.action)
+        token = None if token_of is None else token_of(item.call.request)
+        if token is not None:
+            tokens.append(token)
+    return tokens
 
 
 def _starts_or_ends(item: _Call) -> bool:
@@ -296,11 +308,10 @@ class Dispatcher:
             for item, call, reply in zip(calls, inbound, replies, strict=True)
         ]
         answers: dict[int, _Answer] = {}
+        here = [calls[i] for i in fresh if i not in alone]
         async with (
             group_scope(conn),
-            transactions.read_ahead(
-                conn, _transactions_read(calls[i] for i in fresh if i not in alone)
-            ),
+            transactions.read_ahead(conn, _transactions_read(here), _id_tokens_read(here)),
         ):
             for i in first:
                 answers[i] = await self._answer_or_replay(conn, *each[i])

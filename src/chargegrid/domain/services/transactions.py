@@ -42,7 +42,7 @@ from chargegrid.domain.transaction_state import (
     facts_of,
     summarize_with_decisive,
 )
-from chargegrid.storage.repositories import event_recording, transaction_reads
+from chargegrid.storage.repositories import event_recording, group_reads, transaction_reads
 from chargegrid.storage.repositories import transactions as repo
 from chargegrid.values import immutable
 
@@ -103,13 +103,18 @@ async def apply_event(
 
 
 def read_ahead(
-    conn: AsyncConnection, keys: Collection[tuple[str, str]]
+    conn: AsyncConnection, keys: Collection[tuple[str, str]], id_tokens: Collection[str] = ()
 ) -> AbstractAsyncContextManager[None]:
     """For the events of a commit group, each from a different charger, applied within
     the block: their transactions, ``keys`` (charger id, transaction id), are read in one
-    go before. (In a group scope, the events that change nothing but themselves are
-    written in one go after.)"""
-    return transaction_reads.reading_ahead(conn, keys)
+    go before, with the ``id_tokens`` they are authorized by. (In a group scope, the
+    events that change nothing but themselves are written in one go after.)
+
+    A token read ahead is as the group found it when it began, as a message handled at
+    that moment in another group would: whether another message of the group started or
+    ended a transaction with it since is not seen. It serves the first message that asks
+    for it; another asks the database again."""
+    return group_reads.reading_ahead(conn, keys, id_tokens)
 
 
 async def record_meter_values(

@@ -44,6 +44,7 @@ Handler = Callable[[HandlerContext, Any], Awaitable[Any]]
 
 
 TransactionOf = Callable[[Any], str | None]
+IdTokenOf = Callable[[Any], str | None]
 StartsOrEnds = Callable[[Any], bool]
 
 
@@ -51,6 +52,12 @@ def transactions_read_by(version: OcppVersion) -> Mapping[str, TransactionOf]:
     """For the actions of ``version`` whose handling reads a transaction the request
     names: which one (the transaction id, or None)."""
     return _of(version).reads_transaction
+
+
+def id_tokens_read_by(version: OcppVersion) -> Mapping[str, IdTokenOf]:
+    """For the actions of ``version`` whose handling authorizes an id token the request
+    names: which one (or None)."""
+    return _of(version).reads_id_token
 
 
 def transaction_starts_and_ends(version: OcppVersion) -> Mapping[str, StartsOrEnds]:
@@ -69,6 +76,7 @@ def handlers_for(version: OcppVersion) -> Mapping[str, Handler]:
 class _VersionHandlers:
     handlers: Mapping[str, Handler]
     reads_transaction: Mapping[str, TransactionOf]
+    reads_id_token: Mapping[str, IdTokenOf]
     starts_or_ends: Mapping[str, StartsOrEnds]
 
 
@@ -78,7 +86,11 @@ def _of(version: OcppVersion) -> _VersionHandlers:
     if version is OcppVersion.V16:
         from chargegrid.gateway.handlers import v16
 
-        return _VersionHandlers(v16.HANDLERS, v16.READS_TRANSACTION, v16.STARTS_OR_ENDS)
+        return _VersionHandlers(
+            v16.HANDLERS, v16.READS_TRANSACTION, v16.READS_ID_TOKEN, v16.STARTS_OR_ENDS
+        )
     from chargegrid.gateway.handlers import v201
 
-    return _VersionHandlers(v201.HANDLERS, v201.READS_TRANSACTION, v201.STARTS_OR_ENDS)
+    return _VersionHandlers(
+        v201.HANDLERS, v201.READS_TRANSACTION, v201.READS_ID_TOKEN, v201.STARTS_OR_ENDS
+    )

@@ -23,7 +23,13 @@ from chargegrid.domain.model import (
     TransactionEventKind,
 )
 from chargegrid.domain.services import authorization, chargers, commands, transactions
-from chargegrid.gateway.handlers import Handler, HandlerContext, StartsOrEnds, TransactionOf
+from chargegrid.gateway.handlers import (
+    Handler,
+    HandlerContext,
+    IdTokenOf,
+    StartsOrEnds,
+    TransactionOf,
+)
 from chargegrid.gateway.handlers.signing import handle_csr
 from chargegrid.ocpp.rpc import ErrorKind, RpcError
 from chargegrid.ocpp.v16 import messages as m
@@ -300,6 +306,12 @@ def _number(text: str) -> float | None:
 READS_TRANSACTION: Mapping[str, TransactionOf] = {
     "MeterValues": lambda r: None if r.transaction_id is None else str(r.transaction_id),
     "StopTransaction": lambda r: str(r.transaction_id),
+}
+
+READS_ID_TOKEN: Mapping[str, IdTokenOf] = {
+    "Authorize": lambda r: r.id_tag,
+    "StartTransaction": lambda r: r.id_tag,
+    "StopTransaction": lambda r: r.id_tag,
 }
 
 STARTS_OR_ENDS: Mapping[str, StartsOrEnds] = {

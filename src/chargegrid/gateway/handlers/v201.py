@@ -29,7 +29,13 @@ from chargegrid.domain.model import (
     TransactionEventKind,
 )
 from chargegrid.domain.services import authorization, chargers, commands, reports, transactions
-from chargegrid.gateway.handlers import Handler, HandlerContext, StartsOrEnds, TransactionOf
+from chargegrid.gateway.handlers import (
+    Handler,
+    HandlerContext,
+    IdTokenOf,
+    StartsOrEnds,
+    TransactionOf,
+)
 from chargegrid.gateway.handlers import v201_reports as more
 from chargegrid.gateway.handlers.costs201 import transaction_cost
 from chargegrid.gateway.handlers.signing import handle_csr
@@ -316,6 +322,11 @@ _ACCEPTED_ONLY: Mapping[str, Handler] = {
 
 READS_TRANSACTION: Mapping[str, TransactionOf] = {
     "TransactionEvent": lambda r: r.transaction_info.transaction_id,
+}
+
+READS_ID_TOKEN: Mapping[str, IdTokenOf] = {
+    "Authorize": lambda r: r.id_token.id_token,
+    "TransactionEvent": lambda r: None if r.id_token is None else r.id_token.id_token,
 }
 
 STARTS_OR_ENDS: Mapping[str, StartsOrEnds] = {

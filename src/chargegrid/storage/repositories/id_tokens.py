@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, exists, select
+from sqlalchemy import ColumnElement, Select, bindparam, delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.model import IdToken, IdTokenStatus, TransactionStatus
 from chargegrid.storage.direct import DirectStatement
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import id_tokens, transactions
+from chargegrid.values import immutable
 
 _SELECT_BY_ID_TOKEN = select(id_tokens).where(id_tokens.c.id_token == bindparam("id_token"))
 _BY_ID_TOKEN = DirectStatement(_SELECT_BY_ID_TOKEN)
@@ -38,6 +40,74 @@ _WITH_USE = _with_use(None)
 _WITH_USE_ELSEWHERE = _with_use(transactions.c.id != bindparam("exclude"))
 
 
+_READ_AHEAD = "chargegrid.id_tokens_read_ahead"  # in the connection's info
+
+
+@immutable
+class Held:
+    """A token read ahead, with how many active transactions hold it and the lowest
+    primary key of those (None when none does)."""
+
+    token: IdToken
+    holders: int
+    holder: int | None
+
+    def in_use(self, exclude: int | None) -> bool:
+        """Whether an active transaction other than ``exclude`` holds it."""
+        return self.holders > 1 or (self.holders == 1 and self.holder != exclude)
+
+
+def reading(count: int) -> Select[Any]:
+    """The tokens of ``count`` parameters ``id_token_{i}``: their columns, then
+    ``holders`` and ``holder`` (as in ``Held``)."""
+    held = (transactions.c.id_token == id_tokens.c.id_token) & (
+        transactions.c.status == TransactionStatus.ACTIVE.value
+    )
+    return select(
+        id_tokens,
+        select(func.count())
+        .select_from(transactions)
+        .where(held)
+        .scalar_subquery()
+        .label("holders"),
+        select(func.min(transactions.c.id)).where(held).scalar_subquery().label("holder"),
+    ).where(id_tokens.c.id_token.in_([bindparam(f"id_token_{i}") for i in range(count)]))
+
+
+# The width of a ``reading`` row, and where its token's columns are in it.
+WIDTH = len(id_tokens.c) + 2
+_COLUMNS = tuple(column.name for column in id_tokens.c)
+
+
+def parameters(tokens: Iterable[str]) -> dict[str, Any]:
+    """The parameters of ``reading`` that look up ``tokens``."""
+    return {f"id_token_{i}": token for i, token in enumerate(tokens)}
+
+
+def held_from(records: Iterable[Sequence[Any]], at: int = 0) -> dict[str, Held]:
+    """The tokens in rows of ``reading`` whose columns start at ``at`` (rows where they
+    are None are skipped: another reading's)."""
+    found = {}
+    for record in records:
+        values = record[at : at + WIDTH]
+        if values[0] is None:
+            continue
+        token = _id_token(dict(zip(_COLUMNS, values, strict=False)))
+        found[token.id_token] = Held(token, int(values[-2]), values[-1])
+    return found
+
+
+@contextmanager
+def read_already(conn: AsyncConnection, found: Mapping[str, Held | None]) -> Iterator[None]:
+    """Within the block, ``get_with_use`` takes the tokens of ``found`` (None: known not
+    to exist) from it, once each."""
+    conn.info[_READ_AHEAD] = dict(found)
+    try:
+        yield
+    finally:
+        del conn.info[_READ_AHEAD]
+
+
 async def get(conn: AsyncConnection, id_token: str) -> IdToken | None:
     row = await _BY_ID_TOKEN.first(conn, {"id_token": id_token})
     return None if row is None else _id_token(row)
@@ -47,7 +117,11 @@ async def get_with_use(
     conn: AsyncConnection, id_token: str, *, exclude: int | None = None
 ) -> tuple[IdToken | None, bool]:
     """The token, and whether an active transaction holds it (other than ``exclude``, a
-    transaction's primary key)."""
+    transaction's primary key); in one round trip (none when it was read ahead)."""
+    ahead: dict[str, Held | None] | None = conn.info.get(_READ_AHEAD)
+    if ahead is not None and id_token in ahead:
+        held = ahead.pop(id_token)
+        return (None, False) if held is None else (held.token, held.in_use(exclude))
     if exclude is None:
         row = await _WITH_USE.first(conn, {"id_token": id_token})
     else:

@@ -3,43 +3,46 @@
 Nearly every transaction message (every meter reading) starts by reading its transaction
 with the events its state depends on. The messages of a commit group come from different
 chargers, so their transactions are all different and can be read in one statement
-before any of them is handled: ``reading_ahead`` does that, and
+before any of them is handled (``group_reads`` does that, with the group's id tokens);
 ``get_with_decisive_events`` then takes each transaction from what was read (once: a
 second read of the same transaction goes to the database again).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection
-from contextlib import asynccontextmanager
-from functools import cache
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import bindparam, select, tuple_
+from sqlalchemy import Select, bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.model import Transaction
 from chargegrid.domain.transaction_state import EventFacts
-from chargegrid.storage.direct import DirectStatement, padded
+from chargegrid.storage.direct import DirectStatement
 from chargegrid.storage.repositories import transactions as repo
 from chargegrid.storage.tables import transaction_events, transactions
 
 Key = tuple[str, str]  # charger id, transaction id
 Found = tuple[Transaction, list[EventFacts]]
 
-MAX_READ_AHEAD = 64  # transactions read in one statement
 _READ_AHEAD = "chargegrid.transactions_read_ahead"  # in the connection's info
+# What the rows of ``reading`` are ordered by (a transaction's, then its event's), and
+# the names of those columns in its rows.
+ORDER = (transactions.c.id, transaction_events.c.id)
+ORDER_NAMES = ("id", "event_id")
 
 
-@cache
-def _statement(count: int) -> DirectStatement:
+def reading(count: int) -> Select[Any]:
     """Transactions with their decisive events, one row per event (the transaction alone
-    when it has none), for ``count`` keys: the transaction's columns, then the event's."""
+    when it has none), for ``count`` keys (parameters ``charger_id_{i}`` and
+    ``transaction_id_{i}``): the transaction's columns, then the event's. Not ordered:
+    ``found_from`` needs the rows in ``ORDER``."""
     keys = [
         tuple_(bindparam(f"charger_id_{i}"), bindparam(f"transaction_id_{i}")) for i in range(count)
     ]
-    return DirectStatement(
+    return (
         select(
             transactions,
             *(column.label(f"event_{column.name}") for column in transaction_events.c),
@@ -52,8 +55,10 @@ def _statement(count: int) -> DirectStatement:
             )
         )
         .where(tuple_(transactions.c.charger_id, transactions.c.transaction_id).in_(keys))
-        .order_by(transactions.c.id, transaction_events.c.id)
     )
+
+
+_ONE = DirectStatement(reading(1).order_by(*ORDER))
 
 
 # A read-ahead returns a row per decisive event of every transaction of a commit group:
@@ -62,19 +67,28 @@ _TRANSACTION_AT = {column.name: i for i, column in enumerate(transactions.c)}
 _EVENT_AT = {column.name: len(transactions.c) + i for i, column in enumerate(transaction_events.c)}
 _transaction_values = itemgetter(*(_TRANSACTION_AT[name] for name in repo.TRANSACTION_COLUMNS))
 _event_values = itemgetter(*(_EVENT_AT[name] for name in repo.EVENT_COLUMNS))
-_CHARGER_ID, _TRANSACTION_ID = _TRANSACTION_AT["charger_id"], _TRANSACTION_AT["transaction_id"]
+_ID, _CHARGER_ID = _TRANSACTION_AT["id"], _TRANSACTION_AT["charger_id"]
+_TRANSACTION_ID = _TRANSACTION_AT["transaction_id"]
 _EVENT_ID = _EVENT_AT["id"]
+WIDTH = len(transactions.c) + len(transaction_events.c)  # the columns of a ``reading`` row
 
 
-async def _read(conn: AsyncConnection, keys: list[Key]) -> dict[Key, Found]:
-    """The transactions of ``keys`` (at most ``MAX_READ_AHEAD``) that exist."""
-    lookup = padded(keys)
+def parameters(keys: Iterable[Key]) -> dict[str, Any]:
+    """The parameters of ``reading`` that look up ``keys``."""
     values: dict[str, Any] = {}
-    for i, (charger_id, transaction_id) in enumerate(lookup):
+    for i, (charger_id, transaction_id) in enumerate(keys):
         values[f"charger_id_{i}"] = charger_id
         values[f"transaction_id_{i}"] = transaction_id
+    return values
+
+
+def found_from(records: Iterable[Sequence[Any]]) -> dict[Key, Found]:
+    """The transactions in rows of ``reading`` (in ``ORDER``; rows whose transaction id
+    is None are skipped: another reading's)."""
     found: dict[Key, Found] = {}
-    for record in await _statement(len(lookup)).records(conn, values):
+    for record in records:
+        if record[_ID] is None:
+            continue
         key = (record[_CHARGER_ID], record[_TRANSACTION_ID])
         entry = found.get(key)
         if entry is None:
@@ -93,21 +107,16 @@ async def get_with_decisive_events(
     ahead: dict[Key, Found | None] | None = conn.info.get(_READ_AHEAD)
     if ahead is not None and key in ahead:
         return ahead.pop(key)
-    return (await _read(conn, [key])).get(key)
+    records = await _ONE.records(conn, parameters([key]))
+    return found_from(records).get(key)
 
 
-@asynccontextmanager
-async def reading_ahead(conn: AsyncConnection, keys: Collection[Key]) -> AsyncIterator[None]:
-    """Within the block, ``get_with_decisive_events`` finds the transactions of ``keys``
-    read already, all in one statement per ``MAX_READ_AHEAD`` of them. The block must not
-    write to those transactions before reading them (the reads would be stale)."""
-    unique = list(dict.fromkeys(keys))
-    ahead: dict[Key, Found | None] = {}
-    for start in range(0, len(unique), MAX_READ_AHEAD):
-        chunk = unique[start : start + MAX_READ_AHEAD]
-        found = await _read(conn, chunk)
-        ahead.update((key, found.get(key)) for key in chunk)
-    conn.info[_READ_AHEAD] = ahead
+@contextmanager
+def read_already(conn: AsyncConnection, found: Mapping[Key, Found | None]) -> Iterator[None]:
+    """Within the block, ``get_with_decisive_events`` takes the transactions of ``found``
+    (None: known not to exist) from it. The block must not write to those transactions
+    before reading them (the reads would be stale)."""
+    conn.info[_READ_AHEAD] = dict(found)
     try:
         yield
     finally:

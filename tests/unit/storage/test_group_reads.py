@@ -1,10 +1,11 @@
-"""Transactions read ahead for a group of messages: one statement, each taken once."""
+"""Transactions and id tokens read ahead for a group of messages: one statement, each
+taken once."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select, update
 
 from chargegrid.domain.model import TransactionEventKind
 from chargegrid.domain.transaction_state import EventFacts
@@ -12,12 +13,10 @@ from chargegrid.storage.direct import padded
 from chargegrid.storage.engine import Database
 from chargegrid.storage.repositories import transactions as repo
 from chargegrid.storage.repositories.event_recording import EventRecording, record_event
-from chargegrid.storage.repositories.transaction_reads import (
-    MAX_READ_AHEAD,
-    get_with_decisive_events,
-    reading_ahead,
-)
-from chargegrid.storage.tables import chargers, transaction_events, transactions
+from chargegrid.storage.repositories.group_reads import MAX_READ_AHEAD, reading_ahead
+from chargegrid.storage.repositories.id_tokens import get_with_use
+from chargegrid.storage.repositories.transaction_reads import get_with_decisive_events
+from chargegrid.storage.tables import chargers, id_tokens, transaction_events, transactions
 
 NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 
@@ -108,6 +107,91 @@ async def test_more_transactions_than_one_statement_reads_are_read_in_parts(
     assert [(f[0].transaction_id, len(f[1])) for f in found if f is not None] == [
         (f"T-{i}", i) for i in range(count)
     ]
+
+
+# Tokens, and the transactions of CP-1 (T-0 active, T-1 active, T-2 completed, T-3
+# active) that hold them: ONE is held once, TWO twice, DONE by an ended one only.
+HOLDERS = {"T-0": "ONE", "T-1": "TWO", "T-2": "DONE", "T-3": "TWO"}
+TOKENS = ["ONE", "TWO", "DONE", "FREE", "NOBODY"]
+
+
+async def _tokens_held(db: Database) -> dict[str, int]:
+    """The tokens of ``TOKENS`` but NOBODY, held as ``HOLDERS`` says; the transactions'
+    primary keys by transaction id."""
+    await _charger_with_transactions(db, "CP-1", 4)
+    async with db.begin() as conn:
+        for token in TOKENS[:-1]:
+            await conn.execute(
+                insert(id_tokens).values(
+                    id_token=token,
+                    status="Blocked" if token == "DONE" else "Accepted",
+                    type="ISO14443" if token == "FREE" else None,
+                    expires_at=NOW if token == "ONE" else None,
+                    group_id="G" if token == "TWO" else None,
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
+        for transaction_id, token in HOLDERS.items():
+            await conn.execute(
+                update(transactions)
+                .where(transactions.c.transaction_id == transaction_id)
+                .values(id_token=token)
+            )
+        rows = await conn.execute(select(transactions.c.transaction_id, transactions.c.id))
+        return {name: pk for name, pk in rows}
+
+
+async def test_id_tokens_read_ahead_with_transactions_are_taken_once(db: Database) -> None:
+    pks = await _tokens_held(db)
+    excluded = (None, pks["T-0"], pks["T-1"])
+    asks = [(token, exclude) for token in TOKENS for exclude in excluded]
+    async with db.connect() as conn:
+        alone = {ask: await get_with_use(conn, ask[0], exclude=ask[1]) for ask in asks}
+    in_use = {ask for ask, (_, used) in alone.items() if used}
+    assert in_use == {("ONE", None), ("ONE", pks["T-1"]), *(("TWO", pk) for pk in excluded)}
+    assert alone[("NOBODY", None)] == (None, False)
+    for (token, exclude), expected in alone.items():
+        for keys in ([("CP-1", "T-1")], []):
+            async with db.connect() as conn:
+                async with reading_ahead(conn, keys, TOKENS):
+                    # Gone from the database: what is read ahead is served from memory, once.
+                    await conn.execute(delete(id_tokens))
+                    await conn.execute(delete(transaction_events))
+                    await conn.execute(delete(transactions))
+                    assert await get_with_use(conn, token, exclude=exclude) == expected
+                    assert await get_with_use(conn, token, exclude=exclude) == (None, False)
+                    if keys:
+                        found = await get_with_decisive_events(conn, *keys[0])
+                        assert found is not None
+                        assert found[0].id == pks["T-1"]
+                assert not any("read_ahead" in str(name) for name in conn.info)
+                await conn.rollback()
+
+
+async def test_more_id_tokens_than_one_statement_reads_are_read_in_parts(db: Database) -> None:
+    await _charger_with_transactions(db, "CP-1", 2)
+    tokens = [f"TOKEN-{i}" for i in range(MAX_READ_AHEAD + 6)]
+    async with db.begin() as conn:
+        await conn.execute(
+            insert(id_tokens),
+            [
+                {"id_token": t, "status": "Accepted", "created_at": NOW, "updated_at": NOW}
+                for t in tokens
+            ],
+        )
+    async with db.begin() as conn, reading_ahead(conn, [("CP-1", "T-1")], [*tokens, "NONE"]):
+        await conn.execute(delete(id_tokens))
+        await conn.execute(delete(transaction_events))
+        await conn.execute(delete(transactions))
+        found = [await get_with_use(conn, token) for token in [*tokens, "NONE"]]
+        transaction = await get_with_decisive_events(conn, "CP-1", "T-1")
+    assert [(t.id_token if t else None, used) for t, used in found] == [
+        *((token, False) for token in tokens),
+        (None, False),
+    ]
+    assert transaction is not None
+    assert len(transaction[1]) == 1
 
 
 def test_keys_are_padded_to_a_power_of_two_with_the_last() -> None:
