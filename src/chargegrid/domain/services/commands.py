@@ -209,35 +209,28 @@ async def link_remote_start(
     *,
     now: datetime,
     window_s: int,
-) -> int | None:
-    """Link a new transaction to the remote start that asked for it; the command's id.
+) -> None:
+    """Link a new transaction to the remote start that asked for it, if any.
 
     The transaction names the command when it carries a remote start id (OCPP 2.x: the
-    command's id). Otherwise the latest remote start for the same charger and id token,
-    on the same EVSE or on any, sent within the window, is taken to be it.
+    command's id), which must be a remote start of its charger not linked yet. Otherwise
+    the latest remote start for the same charger and id token, on the same EVSE or on
+    any, sent within the window, is taken to be it. (Made with the commit group's other
+    writes: nothing in the group reads it back.)
     """
-    command: Command | None = None
-    if transaction.remote_start_id is not None:
-        command = await repo.get(conn, transaction.remote_start_id)
-        if command is not None and (
-            command.charger_id != transaction.charger_id
-            or command.name != REMOTE_START
-            or command.transaction_pk is not None
-        ):
-            command = None
-    elif transaction.id_token is not None:
-        command = await repo.find_remote_start(
-            conn,
-            charger_id=transaction.charger_id,
-            name=REMOTE_START,
-            id_token=transaction.id_token,
-            evse_id=transaction.evse_id,
-            sent_since=now - timedelta(seconds=window_s),
-        )
-    if command is None:
-        return None
-    await repo.update_fields(conn, command.id, transaction_pk=transaction.id, updated_at=now)
-    return command.id
+    if transaction.remote_start_id is None and transaction.id_token is None:
+        return
+    await repo.link_remote_start(
+        conn,
+        transaction_pk=transaction.id,
+        charger_id=transaction.charger_id,
+        name=REMOTE_START,
+        command_id=transaction.remote_start_id,
+        id_token=transaction.id_token,
+        evse_id=transaction.evse_id,
+        sent_since=now - timedelta(seconds=window_s),
+        now=now,
+    )
 
 
 class CommandCatalog(Protocol):

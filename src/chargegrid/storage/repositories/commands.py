@@ -6,11 +6,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import UpdateBase
 
 from chargegrid.domain.model import Command, CommandState
 from chargegrid.storage.direct import DirectStatement
+from chargegrid.storage.group_scope import DIALECTS, BlindWrite, write_later
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import commands
 
@@ -74,51 +76,107 @@ async def ids_where(
     return [int(row[0]) for row in rows]
 
 
-def _remote_start_query(*, on_evse: bool) -> DirectStatement:
-    condition = (
-        (commands.c.charger_id == bindparam("charger_id"))
-        & (commands.c.name == bindparam("name"))
-        & (
-            (commands.c.state == CommandState.SENT.value)
-            | (commands.c.state == CommandState.ACCEPTED.value)
+# A new transaction's link to the remote start it answers: a write nothing in its commit
+# group reads back, made with the group's other writes (``group_scope``). Its values are
+# not named after the columns they are compared with (an UPDATE reserves those names).
+_sought = commands.alias("sought")
+_LINK_COLUMNS = {
+    "transaction": commands.c.transaction_pk.type,
+    "linked_at": commands.c.updated_at.type,
+    "command": commands.c.id.type,
+    "charger": commands.c.charger_id.type,
+    "command_name": commands.c.name.type,
+    "token": commands.c.id_token.type,
+    "evse": commands.c.evse_id.type,
+    "sent_since": commands.c.sent_at.type,
+}
+
+
+def _answered(given: Mapping[str, ColumnElement[Any]]) -> ColumnElement[bool]:
+    """The command a new transaction answers, of the ``given`` values (``link_remote_start``):
+    the one named (``command``), or else the latest unlinked remote start of its charger
+    and id token sent since ``sent_since``, on its EVSE or on any."""
+    latest = (
+        select(_sought.c.id)
+        .where(
+            (_sought.c.charger_id == given["charger"])
+            & (_sought.c.name == given["command_name"])
+            & (
+                (_sought.c.state == CommandState.SENT.value)
+                | (_sought.c.state == CommandState.ACCEPTED.value)
+            )
+            & _sought.c.transaction_pk.is_(None)
+            & (_sought.c.id_token == given["token"])
+            & (_sought.c.sent_at >= given["sent_since"])
+            & (
+                given["evse"].is_(None)
+                | _sought.c.evse_id.is_(None)
+                | (_sought.c.evse_id == given["evse"])
+            )
         )
+        .order_by(_sought.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        (commands.c.id == func.coalesce(given["command"], latest))
+        & (commands.c.charger_id == given["charger"])
+        & (commands.c.name == given["command_name"])
         & commands.c.transaction_pk.is_(None)
-        & (commands.c.id_token == bindparam("id_token"))
-        & (commands.c.sent_at >= bindparam("sent_since"))
-    )
-    if on_evse:
-        condition = condition & (
-            commands.c.evse_id.is_(None) | (commands.c.evse_id == bindparam("evse_id"))
-        )
-    return DirectStatement(
-        select(commands).where(condition).order_by(commands.c.id.desc()).limit(1)
     )
 
 
-# Every new transaction looks for the remote start it answers: built once, on the driver.
-_REMOTE_START = {on_evse: _remote_start_query(on_evse=on_evse) for on_evse in (False, True)}
+def _linking(given: Mapping[str, ColumnElement[Any]]) -> UpdateBase:
+    return (
+        update(commands)
+        .where(_answered(given))
+        .values(transaction_pk=given["transaction"], updated_at=given["linked_at"])
+    )
 
 
-async def find_remote_start(
+def _linking_rows(rows: Select[Any]) -> UpdateBase:
+    given = rows.subquery()
+    return _linking({name: given.c[name] for name in _LINK_COLUMNS})
+
+
+_LINK_ONE = DirectStatement(
+    _linking({name: bindparam(name, type_=t) for name, t in _LINK_COLUMNS.items()})
+)
+_LINK = BlindWrite(
+    "remote_start_links", _LINK_COLUMNS, dict.fromkeys(DIALECTS, _LINK_ONE), _linking_rows
+)
+
+
+async def link_remote_start(
     conn: AsyncConnection,
     *,
+    transaction_pk: int,
     charger_id: str,
     name: str,
-    id_token: str,
+    command_id: int | None,
+    id_token: str | None,
     evse_id: int | None,
     sent_since: datetime,
-) -> Command | None:
-    """The latest unlinked, sent or accepted remote start that a new transaction answers."""
-    values: dict[str, Any] = {
-        "charger_id": charger_id,
-        "name": name,
-        "id_token": id_token,
-        "sent_since": sent_since,
-    }
-    if evse_id is not None:
-        values["evse_id"] = evse_id
-    row = await _REMOTE_START[evse_id is not None].first(conn, values)
-    return None if row is None else _command(row)
+    now: datetime,
+) -> None:
+    """Link the transaction ``transaction_pk`` to the unlinked command ``name`` of its
+    charger that it answers: ``command_id``, or else the latest sent or accepted since
+    ``sent_since`` for its id token and EVSE (or for any EVSE). Made with the commit
+    group's other writes, if any."""
+    await write_later(
+        conn,
+        _LINK,
+        {
+            "transaction": transaction_pk,
+            "linked_at": now,
+            "command": command_id,
+            "charger": charger_id,
+            "command_name": name,
+            "token": id_token,
+            "evse": evse_id,
+            "sent_since": sent_since,
+        },
+    )
 
 
 async def list_page(
