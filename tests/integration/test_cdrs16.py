@@ -11,7 +11,7 @@ from typing import Any
 
 from ocpp.v16 import call
 
-from tests.integration.harness import ServerProcess, create_api_token
+from tests.integration.harness import ServerProcess, create_api_token, query
 from tests.integration.tariffing import (
     AMSTERDAM,
     MINUTE,
@@ -349,3 +349,38 @@ def _csv_header() -> list[str]:
     from chargegrid.api.routes.cdrs import CSV_COLUMNS
 
     return list(CSV_COLUMNS)
+
+
+async def test_a_cdr_the_database_cannot_hold_leaves_its_end_answered(
+    server: ServerProcess,
+) -> None:
+    """A session of 5 x 10^14 kWh: priced, but more than a CDR's figures hold on
+    PostgreSQL (NUMERIC(18, 4)). Its end is answered and recorded all the same, and its
+    CDR waits to be tried again. (The CDR is stored with its group's other writes, whose
+    statement it then fails: the end runs again alone, where its savepoint keeps the
+    failure the CDR's. SQLite stores any number.)"""
+    await server.register_charger("CP-HUGE", PASSWORD)
+    await server.add_id_token("TAG-H")
+    async with server.charger16("CP-HUGE", PASSWORD) as charger:
+        await charger.call(call.BootNotification(charge_point_vendor="A", charge_point_model="W"))
+        started = await charger.call(
+            call.StartTransaction(connector_id=1, id_tag="TAG-H", meter_start=0, timestamp=iso(T0))
+        )
+        ended = await charger.call(
+            call.StopTransaction(
+                transaction_id=started.transaction_id,
+                meter_stop=5 * 10**17,
+                timestamp=iso(T0 + 60 * MINUTE),
+                id_tag="TAG-H",
+            )
+        )
+    assert ended.id_tag_info == {"status": "Accepted"}
+    rows = await query(
+        server.database_url,
+        "SELECT t.status, t.energy_wh, (SELECT count(*) FROM cdrs) AS cdrs,"
+        " (SELECT count(*) FROM pending_cdrs) AS pending FROM transactions t",
+    )
+    held = not server.database_url.startswith("postgresql")
+    assert [(r["status"], r["energy_wh"], r["cdrs"], r["pending"]) for r in rows] == [
+        ("completed", 5e17, 1 if held else 0, 0 if held else 1)
+    ]

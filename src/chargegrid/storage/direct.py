@@ -34,6 +34,8 @@ from chargegrid.values import immutable
 Row = dict[str, Any]
 _SAVEPOINT = "chargegrid_savepoint"
 _OPTIMISTIC = "chargegrid.optimistic"  # in the connection's info: see ``optimistic``
+_SAVEPOINTS = "chargegrid.savepoints"  # in the connection's info: how many are set
+_SKIPPED = "chargegrid.savepoints_skipped"  # and how many blocks went without one
 _READ_COMMITTED = (None, "read_committed")  # the adapter's None: the server's default
 _Processor = Callable[[Any], Any] | None
 T = TypeVar("T")
@@ -264,28 +266,45 @@ async def savepoint(conn: AsyncConnection) -> AsyncIterator[None]:
     On PostgreSQL it is set on the driver under one name (SQLAlchemy names each
     savepoint anew, which the driver then prepares as a new statement); a nested one
     hides the outer until it ends. Elsewhere it is SQLAlchemy's. In an ``optimistic``
-    transaction none is set.
+    transaction none is set. While one is set, ``in_savepoint`` says so.
     """
-    if conn.dialect.name != "postgresql":
-        async with conn.begin_nested():
-            yield
-        return
-    if _OPTIMISTIC in conn.info:
+    if conn.dialect.name == "postgresql" and _OPTIMISTIC in conn.info:
+        conn.info[_SKIPPED] = conn.info.get(_SKIPPED, 0) + 1
         try:
             yield
         except Exception:
-            conn.info[_OPTIMISTIC] = True  # spoiled, whatever becomes of the exception
+            spoil(conn)  # whatever becomes of the exception
             raise
+        finally:
+            conn.info[_SKIPPED] -= 1
         return
-    driver, _ = await _driver(conn)
-    await driver.execute(f"SAVEPOINT {_SAVEPOINT}")
+    conn.info[_SAVEPOINTS] = conn.info.get(_SAVEPOINTS, 0) + 1
     try:
-        yield
-    except Exception:  # not on cancellation: the whole transaction is rolled back then
-        await driver.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+        if conn.dialect.name != "postgresql":
+            async with conn.begin_nested():
+                yield
+            return
+        driver, _ = await _driver(conn)
+        await driver.execute(f"SAVEPOINT {_SAVEPOINT}")
+        try:
+            yield
+        except Exception:  # not on cancellation: the whole transaction is rolled back then
+            await driver.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+            await driver.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+            raise
         await driver.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
-        raise
-    await driver.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+    finally:
+        conn.info[_SAVEPOINTS] -= 1
+
+
+def in_savepoint(conn: AsyncConnection) -> bool:
+    """Whether a ``savepoint`` is set (a block of an ``optimistic`` transaction sets none)."""
+    return bool(conn.info.get(_SAVEPOINTS))
+
+
+def savepoint_skipped(conn: AsyncConnection) -> bool:
+    """Whether a ``savepoint`` block of an ``optimistic`` transaction is open (without)."""
+    return bool(conn.info.get(_SKIPPED))
 
 
 async def _driver(
@@ -331,7 +350,19 @@ def optimistic(conn: AsyncConnection) -> Iterator[None]:
         del conn.info[_OPTIMISTIC]
 
 
+def spoil(conn: AsyncConnection) -> None:
+    """Mark the ``optimistic`` transaction spoiled: something a savepoint would have kept
+    to its block failed (see ``check_unspoiled``)."""
+    if _OPTIMISTIC in conn.info:
+        conn.info[_OPTIMISTIC] = True
+
+
+def spoiled(conn: AsyncConnection) -> bool:
+    """Whether a block of the ``optimistic`` transaction failed."""
+    return bool(conn.info.get(_OPTIMISTIC))
+
+
 def check_unspoiled(conn: AsyncConnection) -> None:
     """Raise ``SpoiledTransaction`` if a block of the ``optimistic`` transaction failed."""
-    if conn.info.get(_OPTIMISTIC):
+    if spoiled(conn):
         raise SpoiledTransaction("a block without its savepoint failed")

@@ -9,7 +9,10 @@ a group's writes cost one round trip, and when nothing else in the group wrote, 
 statement is the whole transaction and needs no BEGIN and COMMIT of its own. Elsewhere
 each kind runs as one ``executemany``. A block that fails writes nothing.
 
-Outside a block the writes run at once, so the same code serves a message handled alone.
+Outside a block the writes run at once, so the same code serves a message handled alone;
+within a ``savepoint`` too, which then covers them. A write kept from a savepoint block
+of an ``optimistic`` transaction (which sets none) spoils the transaction if the writes
+fail: alone, with its savepoint, the failure would have been its block's.
 
 Each row may get one blind write per group: the writes of one statement do not see each
 other. Commit groups hold that by taking one message per charger.
@@ -47,13 +50,14 @@ from sqlalchemy import (
     literal_column,
     select,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from chargegrid.storage.direct import DirectStatement
+from chargegrid.storage.direct import DirectStatement, in_savepoint, savepoint_skipped, spoil
 
 DIALECTS = ("postgresql", "sqlite")
 _SCOPE = "chargegrid.group_scope"  # in the connection's info, while a block runs
@@ -109,15 +113,38 @@ class BlindWrite:
         *,
         name: str | None = None,
         guard: Guard | None = None,
+        unless_taken: Sequence[str] = (),
     ) -> BlindWrite:
-        """Inserting rows of ``table`` with ``columns`` (all but the primary key)."""
+        """Inserting rows of ``table`` with ``columns`` (all but the primary key); with
+        ``unless_taken`` (the columns of a unique key), a row whose key is taken already
+        is not inserted."""
         names = list(columns or (c.name for c in table.columns if not c.primary_key))
-        one = DirectStatement(table.insert())
+        if not unless_taken:
+            one = DirectStatement(table.insert())
+            return cls(
+                name or table.name,
+                {name: table.c[name].type for name in names},
+                dict.fromkeys(DIALECTS, one),
+                lambda rows: table.insert().from_select(names, rows),
+                guard,
+            )
+        key = list(unless_taken)
         return cls(
             name or table.name,
             {name: table.c[name].type for name in names},
-            dict.fromkeys(DIALECTS, one),
-            lambda rows: table.insert().from_select(names, rows),
+            {
+                "postgresql": DirectStatement(
+                    postgresql.insert(table).on_conflict_do_nothing(index_elements=key)
+                ),
+                "sqlite": DirectStatement(
+                    sqlite.insert(table).on_conflict_do_nothing(index_elements=key)
+                ),
+            },
+            lambda rows: (
+                postgresql.insert(table)
+                .from_select(names, rows)
+                .on_conflict_do_nothing(index_elements=key)
+            ),
             guard,
         )
 
@@ -211,10 +238,12 @@ class BlindWrite:
 
 
 class _Scope:
-    __slots__ = ("writes",)
+    __slots__ = ("covered", "writes")
 
     def __init__(self) -> None:
         self.writes: dict[BlindWrite, list[Mapping[str, Any]]] = {}
+        # Whether a write kept was made in a savepoint block that set none (``optimistic``).
+        self.covered = False
 
 
 @asynccontextmanager
@@ -239,23 +268,33 @@ async def write_kept(conn: AsyncConnection) -> None:
 
 async def _make_writes(conn: AsyncConnection, scope: _Scope) -> None:
     writes, scope.writes = scope.writes, {}
-    if writes and conn.dialect.name == "postgresql":
-        await _in_one_statement(conn, writes)
-        return
-    for write, rows in writes.items():
-        await _check_guard(conn, write, rows)
-    for write, rows in writes.items():
-        await write.one[conn.dialect.name].execute_many(conn, rows)
+    covered, scope.covered = scope.covered, False
+    try:
+        if writes and conn.dialect.name == "postgresql":
+            await _in_one_statement(conn, writes)
+            return
+        for write, rows in writes.items():
+            await _check_guard(conn, write, rows)
+        for write, rows in writes.items():
+            await write.one[conn.dialect.name].execute_many(conn, rows)
+    except GuardRefused:
+        raise
+    except Exception:
+        if covered:  # the failure may be one a savepoint would have kept to its block
+            spoil(conn)
+        raise
 
 
 async def write_later(conn: AsyncConnection, write: BlindWrite, row: Mapping[str, Any]) -> None:
-    """Make ``write`` of ``row`` at the end of the group scope, or now outside one."""
+    """Make ``write`` of ``row`` at the end of the group scope, or now outside one, and
+    within a ``savepoint`` (which then covers it)."""
     scope: _Scope | None = conn.info.get(_SCOPE)
-    if scope is None:
+    if scope is None or in_savepoint(conn):
         await _check_guard(conn, write, [row])
         await write.one[conn.dialect.name].execute(conn, row)
     else:
         scope.writes.setdefault(write, []).append(row)
+        scope.covered = scope.covered or savepoint_skipped(conn)
 
 
 async def _check_guard(

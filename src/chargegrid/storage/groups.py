@@ -19,9 +19,10 @@ for each other either.
 A group whose work fails is rolled back (the part not settled), and each of its items not
 settled is then run again alone, so one item's failure reaches its own caller only. The
 work must therefore have no effect outside the transaction (the outcome it returns is
-applied by the caller, after the commit). Since a group of several is run again so, its
-transaction is ``optimistic``: it sets no savepoints, and a block that would have needed
-one fails the group.
+applied by the caller, after the commit). A group's first run is ``optimistic``: it sets
+no savepoints, and a block that would have needed one fails it; its items then run
+again, alone and with savepoints (an item that ran alone already, only if that was
+why it failed).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from chargegrid.storage.direct import check_unspoiled, optimistic
+from chargegrid.storage import direct
 from chargegrid.storage.engine import Database
 
 Item = TypeVar("Item")
@@ -138,7 +139,7 @@ class CommitGroups(Generic[Item, Outcome]):
                         await self._sleep(loop, wait)
                         continue
                 group = self._take()
-                await self._commit(group)
+                await self._commit(group, optimistic=True)
                 group = []
         finally:
             # Free at once, not when the task's callbacks run: an item submitted in
@@ -180,10 +181,10 @@ class CommitGroups(Generic[Item, Outcome]):
         self._waiting.extendleft(reversed(later))
         return group
 
-    async def _commit(self, group: Sequence[_Waiting[Item, Outcome]]) -> None:
+    async def _commit(self, group: Sequence[_Waiting[Item, Outcome]], *, optimistic: bool) -> None:
         handed_back: dict[int, asyncio.Task[None]] = {}
         try:
-            await self._run(group, handed_back)
+            await self._run(group, handed_back, optimistic=optimistic)
         finally:
             # The lane waits for them: their connections count as its own.
             await asyncio.gather(*handed_back.values())
@@ -192,33 +193,41 @@ class CommitGroups(Generic[Item, Outcome]):
         self,
         group: Sequence[_Waiting[Item, Outcome]],
         handed_back: dict[int, asyncio.Task[None]],
+        *,
+        optimistic: bool,
     ) -> None:
         """Run and commit ``group``; each item its work hands back runs alone, in a task
-        of ``handed_back`` (by its index)."""
+        of ``handed_back`` (by its index). An ``optimistic`` run sets no savepoints (see
+        the module docstring)."""
         settled: set[int] = set()
+        spoiled = False  # an optimistic run failed for want of a savepoint
         try:
             async with self._db.writer() as conn:
 
                 async def settle(
                     outcomes: Mapping[int, Outcome], *, alone: Collection[int] = ()
                 ) -> None:
-                    check_unspoiled(conn)
+                    direct.check_unspoiled(conn)
                     await conn.commit()
                     settled.update(outcomes)
                     self._answer([(group[i], outcome) for i, outcome in outcomes.items()])
                     for i in alone:
                         settled.add(i)
-                        handed_back[i] = asyncio.create_task(self._commit([group[i]]))
+                        handed_back[i] = asyncio.create_task(
+                            self._commit([group[i]], optimistic=True)
+                        )
                     await conn.begin()
 
                 await conn.begin()
                 try:
-                    # A group of several is run again item by item if it fails: it may
-                    # save the savepoints until then.
-                    with optimistic(conn) if len(group) > 1 else nullcontext():
-                        items = [item for item, _, _ in group]
-                        outcomes = await self._work(conn, items, settle)
-                        check_unspoiled(conn)
+                    with direct.optimistic(conn) if optimistic else nullcontext():
+                        try:
+                            items = [item for item, _, _ in group]
+                            outcomes = await self._work(conn, items, settle)
+                            direct.check_unspoiled(conn)
+                        except BaseException:
+                            spoiled = direct.spoiled(conn)
+                            raise
                     await conn.commit()
                 except BaseException:
                     await conn.rollback()
@@ -227,9 +236,10 @@ class CommitGroups(Generic[Item, Outcome]):
             if len(settled) > len(handed_back):
                 self._on_commit(len(settled) - len(handed_back))
             unsettled = [one for i, one in enumerate(group) if i not in settled]
-            if len(group) > 1:
+            # Alone, what failed without a savepoint it needed may do with one.
+            if optimistic and (len(group) > 1 or spoiled):
                 for one in unsettled:
-                    await self._commit([one])
+                    await self._commit([one], optimistic=False)
             elif unsettled and not unsettled[0][1].done():
                 unsettled[0][1].set_exception(error)
             return

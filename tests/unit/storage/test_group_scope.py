@@ -3,6 +3,7 @@ and makes shared reads once."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
@@ -29,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from chargegrid.storage.direct import optimistic, savepoint, spoiled
 from chargegrid.storage.engine import Database
 from chargegrid.storage.group_scope import (
     BlindWrite,
@@ -122,6 +124,58 @@ async def test_outside_a_scope_writes_run_at_once(db: Database) -> None:
         assert await _names(conn) == {"L1": "L1"}
 
 
+async def test_within_a_savepoint_writes_run_at_once_and_are_undone_with_it(
+    db: Database,
+) -> None:
+    async with db.begin() as conn, group_scope(conn):
+        with contextlib.suppress(RuntimeError):
+            async with savepoint(conn):
+                await write_later(conn, INSERT, _location("L1"))
+                assert await _names(conn) == {"L1": "L1"}
+                raise RuntimeError("the block failed")
+        await write_later(conn, INSERT, _location("L2"))
+        assert await _names(conn) == {}
+    async with db.connect() as conn:
+        assert await _names(conn) == {"L2": "L2"}
+
+
+async def test_a_write_kept_from_a_block_without_its_savepoint_spoils_if_it_fails(
+    db: Database,
+) -> None:
+    """In an ``optimistic`` transaction (PostgreSQL) a savepoint block sets none, and its
+    writes are kept with the rest: their failure spoils the transaction, which alone,
+    with its savepoints, would have kept it to the block. Other writes' do not."""
+
+    async def orphan_kept(conn: AsyncConnection, *, in_block: bool) -> None:
+        async with group_scope(conn):
+            if in_block:
+                async with savepoint(conn):
+                    await write_later(conn, _ORPHANS, _ORPHAN)
+            else:
+                await write_later(conn, _ORPHANS, _ORPHAN)
+
+    for in_block, spoils in ((True, db.dialect_name == "postgresql"), (False, False)):
+        async with db.connect() as conn:
+            with optimistic(conn):
+                with pytest.raises((sqlite3.IntegrityError, IntegrityConstraintViolationError)):
+                    await orphan_kept(conn, in_block=in_block)
+                assert spoiled(conn) is spoils
+            await conn.rollback()
+
+
+async def test_an_insert_unless_taken_leaves_rows_whose_key_is_taken(db: Database) -> None:
+    insert_new = BlindWrite.insert(
+        locations, ["id", "name", "created_at"], name="new_locations", unless_taken=["id"]
+    )
+    async with db.begin() as conn:
+        await write_later(conn, insert_new, _location("L1"))
+    async with db.begin() as conn, group_scope(conn):
+        for location_id in ("L1", "L2"):
+            await write_later(conn, insert_new, {**_location(location_id), "name": "again"})
+    async with db.connect() as conn:
+        assert await _names(conn) == {"L1": "L1", "L2": "again"}
+
+
 def _named_already(rows: Select[Any]) -> Select[Any]:
     given = rows.subquery()
     return select(given.c.name).where(exists().where(locations.c.name == given.c.name))
@@ -183,22 +237,21 @@ async def test_a_failing_write_keeps_every_write_of_the_scope_out(db: Database) 
         assert await _names(conn) == {}
 
 
+_ORPHANS = BlindWrite.insert(status_changes)  # its charger must exist
+_ORPHAN = {
+    "charger_id": "NO-SUCH-CHARGER",
+    **dict.fromkeys(("evse_id", "connector_id", "error_code", "info")),
+    **dict.fromkeys(("vendor_id", "vendor_error_code")),
+    "status": "Available",
+    "occurred_at": NOW,
+    "received_at": NOW,
+}
+
+
 async def _write_a_location_and_an_orphan(db: Database) -> None:
-    orphan = BlindWrite.insert(status_changes)  # its charger must exist
     async with db.begin() as conn, group_scope(conn):
         await write_later(conn, INSERT, _location("L1"))
-        await write_later(
-            conn,
-            orphan,
-            {
-                "charger_id": "NO-SUCH-CHARGER",
-                **dict.fromkeys(("evse_id", "connector_id", "error_code", "info")),
-                **dict.fromkeys(("vendor_id", "vendor_error_code")),
-                "status": "Available",
-                "occurred_at": NOW,
-                "received_at": NOW,
-            },
-        )
+        await write_later(conn, _ORPHANS, _ORPHAN)
 
 
 KINDS = Table(

@@ -407,6 +407,34 @@ async def test_items_handed_back_stay_out_of_a_failing_group(db: Database) -> No
     assert await _stored(db) == {"L0", "S2"}
 
 
+async def test_an_item_handed_back_runs_again_with_the_savepoint_it_went_without(
+    db: Database,
+) -> None:
+    """An item handed back runs optimistically too: a block of it that fails without its
+    savepoint runs it again, alone, with one (PostgreSQL; SQLite sets them anyway)."""
+    seen: list[list[str]] = []
+
+    async def work(conn: AsyncConnection, items: Sequence[str], settle: Settle[str]) -> list[str]:
+        seen.append(list(items))
+        await conn.execute(insert(locations).values(id=items[0], name="", created_at=NOW))
+        if len(items) > 1:
+            await settle({0: f"{items[0]}:early"}, alone=[1])
+            return ["unused", "not theirs"]
+        with contextlib.suppress(Refused):
+            async with savepoint(conn):
+                extra = {"id": f"{items[0]}-extra", "name": "", "created_at": NOW}
+                await conn.execute(insert(locations).values(extra))
+                raise Refused(items[0])
+        return [f"{items[0]}:alone"]
+
+    groups: CommitGroups[str, str] = CommitGroups(db, work, lanes=1, max_group=64)
+    outcomes = await asyncio.gather(groups.submit("L0"), groups.submit("S1"))
+    assert list(outcomes) == ["L0:early", "S1:alone"]
+    assert await _stored(db) == {"L0", "S1"}
+    again = [["S1"]] if db.dialect_name == "postgresql" else []
+    assert seen == [["L0", "S1"], ["S1"], *again]
+
+
 @pytest.mark.postgresql
 async def test_items_handed_back_run_side_by_side_with_the_group(postgresql_url: str) -> None:
     """The group goes on only once both items it handed back have run: they run meanwhile,

@@ -108,13 +108,15 @@ async def issue(
     *,
     remark: str | None = None,
     waiting: bool = True,
+    later: bool = False,
 ) -> CdrRecord | None:
     """Make the transaction's first CDR; None when it has one (or it could not be made).
 
     It is made in a savepoint: should pricing fail, the event that completed the
     transaction is still recorded, and the CDR is tried again when it is due.
     ``waiting``: whether the transaction waits for its CDR already (``await_end``); one
-    that does not waits from now if the CDR cannot be made.
+    that does not waits from now if the CDR cannot be made. With ``later`` it is stored
+    with the commit group's other writes, and None is returned.
     """
     try:
         async with savepoint(conn):
@@ -130,6 +132,7 @@ async def issue(
                 terms,
                 remark,
                 waiting=waiting,
+                later=later,
             )
     except Exception:
         logger.exception("could not make the CDR of transaction %s", transaction.id)
@@ -245,6 +248,7 @@ async def _store(
     remark: str | None,
     *,
     waiting: bool = True,
+    later: bool = False,
 ) -> CdrRecord | None:
     location_id = sources.location_id
     location = None if location_id is None else await location_repo.get(conn, location_id)
@@ -262,8 +266,14 @@ async def _store(
     )
     cdr_id = str(transaction.id) if issue_no == FIRST_ISSUE else f"{transaction.id}-{issue_no}"
     document = make_cdr(cdr_id, transaction, facts, terms, now)
-    stored = await repo.insert(conn, _row(document, _Session.of(transaction, issue_no), now))
-    if stored is not None and waiting:
+    row = _row(document, _Session.of(transaction, issue_no), now)
+    if later:
+        # Kept, or not: a CDR of the transaction exists either way.
+        await repo.insert_later(conn, row)
+        stored = None
+    else:
+        stored = await repo.insert(conn, row)
+    if (later or stored is not None) and waiting:
         await repo.remove_pending(conn, transaction.id)
     return stored
 

@@ -243,7 +243,7 @@ async def _record(
     if cdrs.complete(updated) and not cdrs.complete(transaction):
         # After the event's own samples; an ended transaction was waiting already.
         waiting = transaction.status is TransactionStatus.COMPLETED
-        await cdrs.issue(conn, updated, now, terms, waiting=waiting)
+        await cdrs.issue(conn, updated, now, terms, waiting=waiting, later=True)
     if (updated.evse_id, updated.started_at) != (transaction.evse_id, transaction.started_at):
         if updated.evse_id != event.evse_id:
             open_on_evse = None  # read for another EVSE

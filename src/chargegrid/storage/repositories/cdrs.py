@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, bindparam, delete, exists, func, select, t
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.storage.direct import DirectStatement
+from chargegrid.storage.group_scope import BlindWrite, write_later
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.repositories.tariffs import FrozenTariff, frozen_from
 from chargegrid.storage.tables import cdrs, chargers, commands, pending_cdrs, transaction_tariffs
@@ -129,6 +130,19 @@ async def insert(conn: AsyncConnection, values: dict[str, Any]) -> CdrRecord | N
     issue (and kind) already."""
     row = await insert_returning_row(conn, cdrs, values, key=("transaction_pk", "issue", "credit"))
     return None if row is None else _record(row)
+
+
+# A CDR made when a charger's message completes its transaction: nothing in the message's
+# commit group reads it back.
+_INSERT_LATER = BlindWrite.insert(
+    cdrs, name="cdrs_made", unless_taken=("transaction_pk", "issue", "credit")
+)
+
+
+async def insert_later(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    """Store a CDR with the commit group's other writes, unless its transaction has one
+    of this issue (and kind) already."""
+    await write_later(conn, _INSERT_LATER, values)
 
 
 async def get(conn: AsyncConnection, cdr_id: str) -> CdrRecord | None:
