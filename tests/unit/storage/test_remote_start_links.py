@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from chargegrid.domain.services.chargers import register
 from chargegrid.storage.engine import Database
 from chargegrid.storage.group_scope import group_scope
 from chargegrid.storage.repositories.commands import link_remote_start
-from chargegrid.storage.tables import chargers, commands, transactions
+from chargegrid.storage.tables import commands, transactions
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 WINDOW = timedelta(seconds=60)
@@ -35,15 +36,7 @@ COMMANDS = {
 async def _setup(conn: AsyncConnection) -> tuple[dict[str, int], list[int]]:
     """The commands' ids by name, and six transactions of CP-1."""
     for charger_id in ("CP-1", "CP-2"):
-        await conn.execute(
-            insert(chargers).values(
-                id=charger_id,
-                security_profile=1,
-                registration_status="Accepted",
-                created_at=NOW,
-                updated_at=NOW,
-            )
-        )
+        await register(conn, charger_id=charger_id, password=None, security_profile=0, now=NOW)
     ids = {}
     for key, (name, charger_id, state, token, evse_id, ago) in COMMANDS.items():
         sent_at = None if ago is None else NOW - timedelta(seconds=ago)
