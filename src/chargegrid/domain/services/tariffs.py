@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from chargegrid.domain.errors import DomainError, ErrorKind
 from chargegrid.domain.model import BillingTerms, Transaction
 from chargegrid.storage.repositories import chargers as charger_repo
-from chargegrid.storage.repositories import locations as location_repo
 from chargegrid.storage.repositories import tariffs as repo
 from chargegrid.storage.repositories.pages import Page
 from chargegrid.storage.repositories.tariffs import CHARGER_DEFAULT, StoredTariff
@@ -240,6 +239,5 @@ async def _tariff_for(
 
 async def time_zone_of(conn: AsyncConnection, charger_id: str, terms: BillingTerms) -> str:
     """Where a charger's tariffs are read: its location's time zone, else the platform's."""
-    location_id = await charger_repo.location_of(conn, charger_id)
-    location = None if location_id is None else await location_repo.get(conn, location_id)
-    return terms.time_zone if location is None else location.time_zone
+    time_zone = await charger_repo.time_zone_of(conn, charger_id)
+    return terms.time_zone if time_zone is None else time_zone

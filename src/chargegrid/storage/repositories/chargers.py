@@ -22,7 +22,13 @@ from chargegrid.storage.direct import DirectStatement
 from chargegrid.storage.group_scope import DIALECTS, BlindWrite, write_later
 from chargegrid.storage.prebuilt import check_columns
 from chargegrid.storage.repositories.pages import Page, fetch_page
-from chargegrid.storage.tables import chargers, connectors, device_variables, status_changes
+from chargegrid.storage.tables import (
+    chargers,
+    connectors,
+    device_variables,
+    locations,
+    status_changes,
+)
 from chargegrid.storage.upsert import upsert_statement
 from chargegrid.values import immutable
 
@@ -33,8 +39,10 @@ _CHARGER_FIELDS = [c.name for c in chargers.columns if c.name != "password_hash"
 _REGISTRATION_STATUS = DirectStatement(
     select(chargers.c.registration_status).where(chargers.c.id == bindparam("charger_id"))
 )
-_LOCATION = DirectStatement(
-    select(chargers.c.location_id).where(chargers.c.id == bindparam("charger_id"))
+_TIME_ZONE = DirectStatement(
+    select(locations.c.time_zone)
+    .select_from(chargers.join(locations, locations.c.id == chargers.c.location_id))
+    .where(chargers.c.id == bindparam("charger_id"))
 )
 # SET: the params
 _UPDATE = DirectStatement(update(chargers).where(chargers.c.id == bindparam("charger_id")))
@@ -118,11 +126,11 @@ async def exists(conn: AsyncConnection, charger_id: str) -> bool:
     return found is not None
 
 
-async def location_of(conn: AsyncConnection, charger_id: str) -> str | None:
-    """The id of the charger's location, if it has one (None for an unknown charger)."""
-    row = await _LOCATION.first(conn, {"charger_id": charger_id})
-    location_id = None if row is None else row["location_id"]
-    return None if location_id is None else str(location_id)
+async def time_zone_of(conn: AsyncConnection, charger_id: str) -> str | None:
+    """The time zone of the charger's location, if it has one (None for an unknown
+    charger); in one round trip."""
+    row = await _TIME_ZONE.first(conn, {"charger_id": charger_id})
+    return None if row is None else str(row["time_zone"])
 
 
 async def update_fields(conn: AsyncConnection, charger_id: str, **values: Any) -> None:

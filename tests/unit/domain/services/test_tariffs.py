@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.errors import DomainError, ErrorKind
-from chargegrid.domain.model import BillingTerms, Transaction, TransactionStatus
-from chargegrid.domain.services import chargers, tariffs
+from chargegrid.domain.model import BillingTerms, Location, Transaction, TransactionStatus
+from chargegrid.domain.services import chargers, locations, tariffs
 from chargegrid.storage.engine import Database
 from chargegrid.storage.repositories import tariffs as repo
 from chargegrid.storage.repositories import transactions as transaction_repo
@@ -156,3 +156,26 @@ async def _transaction(conn: AsyncConnection, transaction: Transaction) -> int:
         },
     )
     return stored.id
+
+
+async def test_a_chargers_tariffs_are_read_in_its_locations_time_zone(db: Database) -> None:
+    site = Location(
+        id="site-1", name="Depot", time_zone="Europe/Berlin", latitude=52.5, longitude=13.4
+    )
+    async with db.begin() as conn:
+        await locations.create(conn, site, NOW)
+        for charger_id, location_id in (("CP-AT", "site-1"), ("CP-NOWHERE", None)):
+            await chargers.register(
+                conn,
+                charger_id=charger_id,
+                password=None,
+                security_profile=0,
+                now=NOW,
+                location_id=location_id,
+            )
+        zones = [
+            await tariffs.time_zone_of(conn, charger_id, TERMS)
+            for charger_id in ("CP-AT", "CP-NOWHERE", "CP-UNKNOWN")
+        ]
+    # Else the platform's.
+    assert zones == ["Europe/Berlin", "Europe/Brussels", "Europe/Brussels"]
