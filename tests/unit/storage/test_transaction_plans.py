@@ -19,9 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.storage.engine import Database
 from chargegrid.storage.migrate import upgrade
-from chargegrid.storage.repositories import id_tokens, network
+from chargegrid.storage.repositories import group_reads, id_tokens, network
 from chargegrid.storage.repositories import transactions as repo
 from chargegrid.storage.tables import chargers, transactions
+from chargegrid.storage.tables import id_tokens as id_tokens_table
 from tests import dbutil
 
 pytestmark = pytest.mark.postgresql
@@ -47,6 +48,9 @@ async def fresh(postgresql_admin_url: str) -> AsyncIterator[Database]:
 async def _look_up(conn: AsyncConnection) -> tuple[bool, int, int, int]:
     async with conn.begin():
         _, in_use = await id_tokens.get_with_use(conn, "TAG-1", exclude=1)
+        async with group_reads.reading_ahead(conn, [("CP-1", "T-1")], ["TAG-1"]):
+            _, read_ahead_in_use = await id_tokens.get_with_use(conn, "TAG-1")
+        in_use = in_use or read_ahead_in_use
         on_evse = await repo.active_on_evse_except(conn, "CP-1", 1, pk=1)
         opened = await repo.on_evse_open_or_started_at(conn, "CP-1", 1, NOW)
         read = await conn.scalar(
@@ -96,6 +100,11 @@ async def test_a_token_or_an_evse_reads_its_own_rows_with_a_plan_made_when_empty
                     }
                     for i in range(OTHERS)
                 ],
+            )
+            await other.execute(
+                insert(id_tokens_table).values(
+                    id_token="TAG-1", status="Accepted", created_at=NOW, updated_at=NOW
+                )
             )
         in_use, found, read, active = await _look_up(conn)
     assert (in_use, found, active) == (False, 0, OTHERS)

@@ -74,7 +74,7 @@ def reading(count: int) -> Select[Any]:
     ).where(id_tokens.c.id_token.in_([bindparam(f"id_token_{i}") for i in range(count)]))
 
 
-# The width of a ``reading`` row, and where its token's columns are in it.
+# The width of a ``reading`` row, and the names of its token's columns, in order.
 WIDTH = len(id_tokens.c) + 2
 _COLUMNS = tuple(column.name for column in id_tokens.c)
 
