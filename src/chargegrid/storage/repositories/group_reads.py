@@ -68,8 +68,8 @@ async def _read(
     values = {**transaction_reads.parameters(keys), **id_tokens.parameters(tokens)}
     records = await _statement(len(keys), len(tokens)).records(conn, values)
     return (
-        transaction_reads.found_from(records),
-        id_tokens.held_from(records, at=transaction_reads.WIDTH),
+        transaction_reads.found_from(records) if keys else {},
+        id_tokens.held_from(records, at=transaction_reads.WIDTH) if tokens else {},
     )
 
 
@@ -77,12 +77,12 @@ async def _read(
 def _statement(keys: int, tokens: int) -> DirectStatement:
     """The transactions of ``keys`` keys and the tokens of ``tokens`` (either may be 0):
     rows of ``transaction_reads.reading`` (in ``transaction_reads.ORDER``) and of
-    ``id_tokens.reading``, each with the other's columns NULL."""
+    ``id_tokens.reading``, each with the other's columns NULL when there are both."""
     if not keys:
         return DirectStatement(_padded(id_tokens.reading(tokens), at=transaction_reads.WIDTH))
+    if not tokens:  # the most common: no padding to process in every row
+        return DirectStatement(transaction_reads.reading(keys).order_by(*transaction_reads.ORDER))
     transactions = _padded(transaction_reads.reading(keys), at=0)
-    if not tokens:
-        return DirectStatement(transactions.order_by(*transaction_reads.ORDER))
     both = union_all(transactions, _padded(id_tokens.reading(tokens), at=transaction_reads.WIDTH))
     # A UNION is ordered by the names of its columns (those of its first part).
     return DirectStatement(
