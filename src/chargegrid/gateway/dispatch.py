@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -20,6 +20,7 @@ from chargegrid.gateway.connection import ChargerConnection, FollowUp, Reply
 from chargegrid.gateway.handlers import (
     Handler,
     HandlerContext,
+    RequestNames,
     handlers_for,
     id_tokens_read_by,
     transaction_starts_and_ends,
@@ -28,6 +29,7 @@ from chargegrid.gateway.handlers import (
 from chargegrid.metrics import Metrics
 from chargegrid.ocpp.protocol import ErrorReply, IncomingCall, IncomingError, IncomingResult
 from chargegrid.ocpp.rpc import ErrorKind, RpcError, encode_payload, encode_result, error_code
+from chargegrid.ocpp.versions import OcppVersion
 from chargegrid.storage.engine import Database
 from chargegrid.storage.group_scope import GuardRefused, group_scope, write_kept
 from chargegrid.storage.groups import CommitGroups, Settle
@@ -84,26 +86,28 @@ class _Answer:
 _HANDED_BACK = _Answer(b"", (), "handed back", accepted=False)
 
 
+def _named(
+    calls: Iterable[_Call], names_of: Callable[[OcppVersion], Mapping[str, RequestNames]]
+) -> Iterator[tuple[_Call, str]]:
+    """Each of ``calls`` whose request names something its handling reads (as the entry
+    for its action in ``names_of(version)`` finds it), with what it names."""
+    for item in calls:
+        name_of = names_of(item.connection.version).get(item.call.action)
+        name = None if name_of is None else name_of(item.call.request)
+        if name is not None:
+            yield item, name
+
+
 def _transactions_read(calls: Iterable[_Call]) -> list[tuple[str, str]]:
     """The transactions (charger id, transaction id) that handling ``calls`` reads."""
-    keys = []
-    for item in calls:
-        transaction_of = transactions_read_by(item.connection.version).get(item.call.action)
-        transaction_id = None if transaction_of is None else transaction_of(item.call.request)
-        if transaction_id is not None:
-            keys.append((item.connection.charger_id, transaction_id))
-    return keys
+    return [
+        (item.connection.charger_id, name) for item, name in _named(calls, transactions_read_by)
+    ]
 
 
 def _id_tokens_read(calls: Iterable[_Call]) -> list[str]:
     """The id tokens that handling ``calls`` authorizes."""
-    tokens = []
-    for item in calls:
-        token_of = id_tokens_read_by(item.connection.version).get(item.call.action)
-        token = None if token_of is None else token_of(item.call.request)
-        if token is not None:
-            tokens.append(token)
-    return tokens
+    return [token for _, token in _named(calls, id_tokens_read_by)]
 
 
 def _starts_or_ends(item: _Call) -> bool:

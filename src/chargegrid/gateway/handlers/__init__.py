@@ -43,8 +43,9 @@ class HandlerContext:
 Handler = Callable[[HandlerContext, Any], Awaitable[Any]]
 
 
-TransactionOf = Callable[[Any], str | None]
-IdTokenOf = Callable[[Any], str | None]
+RequestNames = Callable[[Any], str | None]  # what a request names, if anything
+TransactionOf = RequestNames
+IdTokenOf = RequestNames
 StartsOrEnds = Callable[[Any], bool]
 
 
