@@ -25,11 +25,19 @@ that makes the writes, and costs no round trip of its own.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Hashable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import msgspec
 from sqlalchemy import (
@@ -60,6 +68,8 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 from chargegrid.storage.direct import DirectStatement, in_savepoint, savepoint_skipped, spoil
 
 DIALECTS = ("postgresql", "sqlite")
+Key = TypeVar("Key", bound=Hashable)
+Value = TypeVar("Value")
 _SCOPE = "chargegrid.group_scope"  # in the connection's info, while a block runs
 _JSON = msgspec.json.Encoder()
 # Types whose values JSON carries as PostgreSQL reads them from text (JSON is not: its
@@ -235,6 +245,31 @@ class BlindWrite:
                 for name, type_ in self.columns.items()
             ]
         return found
+
+
+class ReadAhead(Generic[Key, Value]):
+    """What a commit group read ahead of one kind, by key, on its connection: within
+    ``kept``, ``take`` serves each key read once (None: known not to exist)."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, kind: str) -> None:
+        self._name = f"chargegrid.{kind}_read_ahead"  # in the connection's info
+
+    @contextmanager
+    def kept(self, conn: AsyncConnection, found: Mapping[Key, Value | None]) -> Iterator[None]:
+        conn.info[self._name] = dict(found)
+        try:
+            yield
+        finally:
+            del conn.info[self._name]
+
+    def take(self, conn: AsyncConnection, key: Key) -> tuple[bool, Value | None]:
+        """Whether ``key`` was read ahead (and not taken yet), and what was found."""
+        ahead: dict[Key, Value | None] | None = conn.info.get(self._name)
+        if ahead is None or key not in ahead:
+            return False, None
+        return True, ahead.pop(key)
 
 
 class _Scope:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, delete, exists, func, select
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.model import IdToken, IdTokenStatus, TransactionStatus
 from chargegrid.storage.direct import DirectStatement
+from chargegrid.storage.group_scope import ReadAhead
 from chargegrid.storage.repositories.pages import Page, fetch_page
 from chargegrid.storage.tables import id_tokens, transactions
 from chargegrid.values import immutable
@@ -38,9 +39,6 @@ def _with_use(other: ColumnElement[bool] | None) -> DirectStatement:
 # Every Authorize, start and stop asks this, in one round trip.
 _WITH_USE = _with_use(None)
 _WITH_USE_ELSEWHERE = _with_use(transactions.c.id != bindparam("exclude"))
-
-
-_READ_AHEAD = "chargegrid.id_tokens_read_ahead"  # in the connection's info
 
 
 @immutable
@@ -97,15 +95,15 @@ def held_from(records: Iterable[Sequence[Any]], at: int = 0) -> dict[str, Held]:
     return found
 
 
-@contextmanager
-def read_already(conn: AsyncConnection, found: Mapping[str, Held | None]) -> Iterator[None]:
+_AHEAD: ReadAhead[str, Held] = ReadAhead("id_tokens")
+
+
+def read_already(
+    conn: AsyncConnection, found: Mapping[str, Held | None]
+) -> AbstractContextManager[None]:
     """Within the block, ``get_with_use`` takes the tokens of ``found`` (None: known not
     to exist) from it, once each."""
-    conn.info[_READ_AHEAD] = dict(found)
-    try:
-        yield
-    finally:
-        del conn.info[_READ_AHEAD]
+    return _AHEAD.kept(conn, found)
 
 
 async def get(conn: AsyncConnection, id_token: str) -> IdToken | None:
@@ -118,9 +116,8 @@ async def get_with_use(
 ) -> tuple[IdToken | None, bool]:
     """The token, and whether an active transaction holds it (other than ``exclude``, a
     transaction's primary key); in one round trip (none when it was read ahead)."""
-    ahead: dict[str, Held | None] | None = conn.info.get(_READ_AHEAD)
-    if ahead is not None and id_token in ahead:
-        held = ahead.pop(id_token)
+    read, held = _AHEAD.take(conn, id_token)
+    if read:
         return (None, False) if held is None else (held.token, held.in_use(exclude))
     if exclude is None:
         row = await _WITH_USE.first(conn, {"id_token": id_token})

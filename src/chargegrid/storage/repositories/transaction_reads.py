@@ -10,8 +10,8 @@ second read of the same transaction goes to the database again).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from operator import itemgetter
 from typing import Any
 
@@ -21,13 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from chargegrid.domain.model import Transaction
 from chargegrid.domain.transaction_state import EventFacts
 from chargegrid.storage.direct import DirectStatement
+from chargegrid.storage.group_scope import ReadAhead
 from chargegrid.storage.repositories import transactions as repo
 from chargegrid.storage.tables import transaction_events, transactions
 
 Key = tuple[str, str]  # charger id, transaction id
 Found = tuple[Transaction, list[EventFacts]]
 
-_READ_AHEAD = "chargegrid.transactions_read_ahead"  # in the connection's info
+_AHEAD: ReadAhead[Key, Found] = ReadAhead("transactions")
 # What the rows of ``reading`` are ordered by (a transaction's, then its event's), and
 # the names of those columns in its rows.
 ORDER = (transactions.c.id, transaction_events.c.id)
@@ -104,20 +105,17 @@ async def get_with_decisive_events(
     """A transaction and its decisive events in arrival order, in one round trip (none
     when it was read ahead)."""
     key = (charger_id, transaction_id)
-    ahead: dict[Key, Found | None] | None = conn.info.get(_READ_AHEAD)
-    if ahead is not None and key in ahead:
-        return ahead.pop(key)
+    read, found = _AHEAD.take(conn, key)
+    if read:
+        return found
     records = await _ONE.records(conn, parameters([key]))
     return found_from(records).get(key)
 
 
-@contextmanager
-def read_already(conn: AsyncConnection, found: Mapping[Key, Found | None]) -> Iterator[None]:
+def read_already(
+    conn: AsyncConnection, found: Mapping[Key, Found | None]
+) -> AbstractContextManager[None]:
     """Within the block, ``get_with_decisive_events`` takes the transactions of ``found``
     (None: known not to exist) from it. The block must not write to those transactions
     before reading them (the reads would be stale)."""
-    conn.info[_READ_AHEAD] = dict(found)
-    try:
-        yield
-    finally:
-        del conn.info[_READ_AHEAD]
+    return _AHEAD.kept(conn, found)
