@@ -475,6 +475,8 @@ commands = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     ForeignKeyConstraint(["charger_id"], ["chargers.id"], ondelete="CASCADE"),
     Index("ix_commands_charger_state", "charger_id", "state", "id"),
+    # A new transaction's remote start: the latest of its charger for its id token.
+    Index("ix_commands_charger_token", "charger_id", "id_token", "id"),
     Index("ix_commands_state_expires", "state", "expires_at"),
     Index("ix_commands_transaction", "transaction_pk"),
 )
