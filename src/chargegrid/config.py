@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from chargegrid.domain.model import BillingTerms
 
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{Path('var') / 'chargegrid.db'}"
+COMMIT_GROUP_ENOUGH = 16  # charger messages waiting that start a group before its window closes
 
 
 class Settings(BaseSettings):
@@ -82,8 +83,8 @@ class Settings(BaseSettings):
         ge=0,
         le=0.1,
         description="Seconds the first charger message waiting to be committed waits for "
-        "others to join its group (group commit), unless 16 wait; 0 starts each group at "
-        "once.",
+        f"others to join its group (group commit), unless {COMMIT_GROUP_ENOUGH} wait; 0 "
+        "starts each group at once.",
     )
     ocpp_write_lanes: int = Field(
         4,

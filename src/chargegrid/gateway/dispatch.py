@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from chargegrid.config import Settings
+from chargegrid.config import COMMIT_GROUP_ENOUGH, Settings
 from chargegrid.domain.clock import Clock
 from chargegrid.domain.errors import DomainError
 from chargegrid.domain.errors import ErrorKind as DomainErrorKind
@@ -42,7 +42,6 @@ logger = logging.getLogger(__name__)
 FRESH_ANSWERS = frozenset({"BootNotification", "Heartbeat"})
 MAX_LOGGED_FRAME = 65_536
 MAX_GROUP = 64  # CALLs committed together at most
-ENOUGH = 16  # CALLs waiting that start a group before its window closes
 
 _DOMAIN_TO_RPC = {
     DomainErrorKind.NOT_FOUND: ErrorKind.PROPERTY_CONSTRAINT_VIOLATION,
@@ -139,7 +138,7 @@ class Dispatcher:
             lanes=settings.ocpp_write_lanes,
             max_group=MAX_GROUP,
             window=settings.ocpp_commit_window,
-            enough=ENOUGH,
+            enough=COMMIT_GROUP_ENOUGH,
             # A group reads its transactions ahead and writes readings behind: that
             # holds when each of its CALLs is from a different charger.
             apart=lambda item: item.connection.charger_id,
