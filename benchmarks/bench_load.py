@@ -435,7 +435,9 @@ async def measure(
             action: _ms(latency.percentile(0.99))
             for action, latency in sorted(window.latency_by_action.items())
         },
+        "p99_ms_by_second": [_ms(latency.percentile(0.99)) for latency in window.latency_by_second],
     }
+    over = sum(1 for p99 in result["p99_ms_by_second"] if p99 > p99_limit_ms)
     problems = []
     if window.error_count:
         problems.append(f"{window.error_count} errors")
@@ -451,7 +453,8 @@ async def measure(
         f"server {result['cpu_us_per_call']} µs/CALL ({result['server_cpu_share']} core), "
         f"postgres {result['postgres_cpu_share']}, "
         f"generator {result['generator_cpu_share']} core, machine "
-        f"{result['machine_busy_cores']}/{os.cpu_count()} cores: {result['verdict']}"
+        f"{result['machine_busy_cores']}/{os.cpu_count()} cores, p99 over the limit in "
+        f"{over} of {len(result['p99_ms_by_second'])} seconds: {result['verdict']}"
     )
     return result
 

@@ -41,6 +41,7 @@ FIELDS = (
     "machine_busy_cores",
     "held",
     "p99_ms_by_action",
+    "p99_ms_by_second",
 )
 
 

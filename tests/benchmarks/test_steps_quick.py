@@ -37,4 +37,8 @@ def test_every_rate_asked_is_measured_on_a_real_server(postgresql_admin_url: str
         assert result["cpu_us_per_call"] > 0
         assert result["postgres_cpu_share"] is not None
         assert result["p50_ms"] <= result["p99_ms"] <= result["max_ms"]
+        # A second of the one measured, and any its last answers came in after it.
+        by_second = result["p99_ms_by_second"]
+        assert 1 <= len(by_second) <= 3
+        assert 0 < max(by_second) <= result["max_ms"]
     assert "40 of 40 chargers connected" in completed.stderr

@@ -101,14 +101,24 @@ class Window:
     unsent: int = 0  # arrivals that found no idle charger
     late: int = 0  # replies that came after their CALL had timed out
     drained: asyncio.Event | None = None  # set when the last outstanding CALL ends
+    started: float = field(default_factory=time.perf_counter)
+    # By the second of the window its answer came in: a backlog that stands shows in
+    # every second, one that a stall made in a few.
+    latency_by_second: list[LatencyHistogram] = field(default_factory=list)
 
-    def record(self, action: str, seconds: float) -> None:
-        """An answered CALL's latency, overall and for its action."""
+    def record(self, action: str, seconds: float, at: float) -> None:
+        """An answered CALL's latency, overall, for its action, and for the second
+        (``at``, ``time.perf_counter``) its answer came in."""
         self.latency.record(seconds)
         of_action = self.latency_by_action.get(action)
         if of_action is None:
             of_action = self.latency_by_action[action] = LatencyHistogram()
         of_action.record(seconds)
+        second = max(0, int(at - self.started))
+        by_second = self.latency_by_second
+        while len(by_second) <= second:
+            by_second.append(LatencyHistogram())
+        by_second[second].record(seconds)
 
     def finish(self) -> None:
         """One CALL of this window ended (answered, failed or timed out)."""
@@ -436,7 +446,8 @@ class _Charger(asyncio.Protocol):
         if event.unique_id != self.pending_id:
             window.late += 1
             return
-        elapsed = time.perf_counter() - self.pending_sent
+        now = time.perf_counter()
+        elapsed = now - self.pending_sent
         self.pending_id = None
         window.finish()
         action = self._pending_action
@@ -449,7 +460,7 @@ class _Charger(asyncio.Protocol):
                 window.errors["bad_reply"] += 1
             else:
                 window.answered += 1
-                window.record(action, elapsed)
+                window.record(action, elapsed, now)
                 self._apply(action, response)
         self._next_turn()
 
