@@ -91,7 +91,9 @@ class Settings(BaseSettings):
         ge=1,
         le=10,
         description="Charger messages committed concurrently, each lane one group of the "
-        "messages waiting at that moment (group commit); fewer lanes make larger groups.",
+        "messages waiting at that moment (group commit); fewer lanes make larger groups. On "
+        "PostgreSQL a lane holds up to two of the ten write connections: above five, lanes "
+        "wait for one.",
     )
     auth_failure_limit: int = Field(
         10,
