@@ -38,7 +38,7 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class _NoTransport:
-    async def send(self, message: str | bytes) -> None:
+    async def send(self, message: str | bytes, *, text: bool | None = None) -> None:
         return None
 
     async def close(self, code: int = 1000, reason: str = "") -> None:

@@ -197,6 +197,7 @@ async def exchange(ws: ClientConnection, frame: str | bytes) -> list[Any]:
 
     await ws.send(frame)
     reply = await asyncio.wait_for(ws.recv(), 10)
+    assert isinstance(reply, str), "OCPP-J replies are text messages, not binary ones"
     decoded: list[Any] = json.loads(reply)
     return decoded
 

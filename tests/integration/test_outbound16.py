@@ -53,7 +53,9 @@ async def charger(gateway: GatewayServer) -> AsyncIterator[ClientConnection]:
 
 
 async def receive(ws: ClientConnection, wait_s: float = 5) -> list[Any]:
-    frame: list[Any] = json.loads(await asyncio.wait_for(ws.recv(), wait_s))
+    message = await asyncio.wait_for(ws.recv(), wait_s)
+    assert isinstance(message, str), "OCPP-J CALLs are text messages, not binary ones"
+    frame: list[Any] = json.loads(message)
     return frame
 
 

@@ -1,4 +1,8 @@
-"""One charger connection: ordered inbound CALLs, correlated outbound CALLs."""
+"""One charger connection: ordered inbound CALLs, correlated outbound CALLs.
+
+OCPP-J messages are UTF-8 JSON text: every frame goes out as a WebSocket text message,
+though encoded as bytes (sent as they are, bytes would make a binary message).
+"""
 
 from __future__ import annotations
 
@@ -64,7 +68,9 @@ class MessageSink(Protocol):
 class Transport(Protocol):
     """The part of a WebSocket connection this class uses."""
 
-    async def send(self, message: str | bytes) -> None: ...
+    async def send(self, message: str | bytes, *, text: bool | None = None) -> None:
+        """Send a message; bytes go as a text message with ``text=True``."""
+        ...
 
     async def close(self, code: int = 1000, reason: str = "") -> None: ...
 
@@ -210,7 +216,7 @@ class ChargerConnection:
             if self._closed.is_set():
                 continue  # the charger will repeat the CALL; the stored reply is ready
             try:
-                await self.transport.send(reply.frame)
+                await self.transport.send(reply.frame, text=True)
             except Exception:
                 continue
             for follow_up in reply.follow_ups:
@@ -245,7 +251,7 @@ class ChargerConnection:
             answer: IncomingResult | IncomingError | None = None
             try:
                 try:
-                    await self.transport.send(frame)
+                    await self.transport.send(frame, text=True)
                 except Exception as failure:
                     raise ChargerUnavailable(
                         f"charger {self.charger_id} disconnected before {action} went out"

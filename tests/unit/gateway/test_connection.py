@@ -26,12 +26,16 @@ class QueueTransport:
     def __init__(self, *, answers_pings: bool = True) -> None:
         self.incoming: asyncio.Queue[object] = asyncio.Queue()
         self.sent: list[str | bytes] = []
+        self.as_text: list[bool] = []  # of each message sent: whether a text message
+        self.sending = asyncio.Event()  # set by each message sent
         self.answers_pings = answers_pings
         self.pings = 0
         self.closed_with: tuple[int, str] | None = None
 
-    async def send(self, message: str | bytes) -> None:
+    async def send(self, message: str | bytes, *, text: bool | None = None) -> None:
         self.sent.append(message)
+        self.as_text.append(text if text is not None else isinstance(message, str))
+        self.sending.set()
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         self.closed_with = (code, reason)
@@ -116,3 +120,19 @@ async def test_a_stopping_node_handles_only_the_call_in_progress() -> None:
     await transport.close()
     await asyncio.wait_for(running, 5)
     assert sink.handled == ["hb-0"]
+
+
+async def test_replies_go_out_as_text_messages() -> None:
+    # OCPP-J messages are UTF-8 JSON text; a reply is encoded as bytes, and bytes sent
+    # as they are would go out as a binary message.
+    transport, sink = QueueTransport(), SlowSink(0)
+    charger = connection(transport, sink)
+    running = asyncio.create_task(charger.run())
+    heartbeats(transport, 2)
+    async with asyncio.timeout(5):
+        while len(transport.sent) < 2:
+            transport.sending.clear()
+            await transport.sending.wait()
+    await transport.close()
+    await asyncio.wait_for(running, 5)
+    assert transport.as_text == [True, True]
