@@ -4,8 +4,6 @@ table was empty (see ``test_transaction_plans`` for why that matters)."""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,29 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.services.chargers import register
 from chargegrid.storage.engine import Database
-from chargegrid.storage.migrate import upgrade
 from chargegrid.storage.repositories.commands import link_remote_start
 from chargegrid.storage.tables import commands, transactions
-from tests import dbutil
 
 pytestmark = pytest.mark.postgresql
 
 NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 OTHERS = 2000  # the charger's accepted remote starts for other tokens
-
-
-@pytest.fixture
-async def fresh(postgresql_admin_url: str) -> AsyncIterator[Database]:
-    """A database migrated just now: no table has been analyzed."""
-    name = f"chargegrid_test_{secrets.token_hex(4)}"
-    url = dbutil.create_database(postgresql_admin_url, name)
-    database = Database(url)
-    try:
-        await upgrade(url)
-        yield database
-    finally:
-        await database.dispose()
-        dbutil.drop_database(postgresql_admin_url, name)
 
 
 def _command(token: str, sent_ago: timedelta) -> dict[str, object]:

@@ -9,8 +9,6 @@ other, and a token's lookup read every active transaction of the network.
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -18,31 +16,15 @@ from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.storage.engine import Database
-from chargegrid.storage.migrate import upgrade
 from chargegrid.storage.repositories import group_reads, id_tokens, network
 from chargegrid.storage.repositories import transactions as repo
 from chargegrid.storage.tables import chargers, transactions
 from chargegrid.storage.tables import id_tokens as id_tokens_table
-from tests import dbutil
 
 pytestmark = pytest.mark.postgresql
 
 NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 OTHERS = 2000  # active transactions of other chargers, with another token
-
-
-@pytest.fixture
-async def fresh(postgresql_admin_url: str) -> AsyncIterator[Database]:
-    """A database migrated just now: no table has been analyzed."""
-    name = f"chargegrid_test_{secrets.token_hex(4)}"
-    url = dbutil.create_database(postgresql_admin_url, name)
-    database = Database(url)
-    try:
-        await upgrade(url)
-        yield database
-    finally:
-        await database.dispose()
-        dbutil.drop_database(postgresql_admin_url, name)
 
 
 async def _look_up(conn: AsyncConnection) -> tuple[bool, int, int, int]:
