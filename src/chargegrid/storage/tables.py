@@ -175,7 +175,8 @@ transactions = Table(
     Column("tariff_id", String(36)),
     ForeignKeyConstraint(["charger_id"], ["chargers.id"], ondelete="CASCADE"),
     UniqueConstraint("charger_id", "transaction_id"),
-    Index("ix_transactions_charger_started", "charger_id", "started_at"),
+    # A charger's transactions by start; a start's repeat (the same start on its EVSE).
+    Index("ix_transactions_charger_started_evse", "charger_id", "started_at", "evse_id"),
     Index("ix_transactions_id_token_status", "id_token", "status"),
     # The open transactions on an EVSE (every start looks them up), and the dashboard's
     # active sessions. A statement that means to use it names the status literally

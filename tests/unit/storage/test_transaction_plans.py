@@ -9,7 +9,7 @@ other, and a token's lookup read every active transaction of the network.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import insert, text
@@ -91,3 +91,67 @@ async def test_a_token_or_an_evse_reads_its_own_rows_with_a_plan_made_when_empty
         in_use, found, read, active = await _look_up(conn)
     assert (in_use, found, active) == (False, 0, OTHERS)
     assert read == 0  # not one of CP-2's rows
+
+
+async def test_a_start_reads_none_of_its_evses_finished_transactions_with_a_plan_made_when_empty(
+    fresh: Database,
+) -> None:
+    # A start compares itself with its EVSE's open transactions and a repeat of itself:
+    # not with the EVSE's history, however long.
+    async with fresh.connect() as conn:
+        await conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
+        await conn.commit()
+        async with conn.begin():
+            assert await repo.on_evse_open_or_started_at(conn, "CP-1", 1, NOW) == []
+        async with fresh.begin() as other:
+            await other.execute(
+                insert(chargers).values(
+                    id="CP-1",
+                    security_profile=1,
+                    registration_status="Accepted",
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
+            await other.execute(
+                insert(transactions),
+                [
+                    {
+                        "charger_id": "CP-1",
+                        "transaction_id": f"T-{i}",
+                        "evse_id": 1,
+                        "id_token": "TAG-1",
+                        "status": "completed",
+                        "started_at": NOW - timedelta(hours=i),
+                        "created_at": NOW,
+                        "updated_at": NOW,
+                    }
+                    for i in range(1, OTHERS + 1)
+                ]
+                + [
+                    {
+                        "charger_id": "CP-1",
+                        "transaction_id": name,
+                        "evse_id": 1,
+                        "id_token": "TAG-1",
+                        "status": status,
+                        "started_at": started_at,
+                        "created_at": NOW,
+                        "updated_at": NOW,
+                    }
+                    for name, status, started_at in (
+                        ("open", "active", NOW - timedelta(minutes=5)),
+                        ("repeat", "completed", NOW),
+                    )
+                ],
+            )
+        async with conn.begin():
+            found = await repo.on_evse_open_or_started_at(conn, "CP-1", 1, NOW)
+            read = await conn.scalar(
+                text(
+                    "SELECT seq_tup_read + coalesce(idx_tup_fetch, 0)"
+                    " FROM pg_stat_xact_user_tables WHERE relname = 'transactions'"
+                )
+            )
+    assert sorted(str(t.transaction_id) for t in found) == ["open", "repeat"]
+    assert read == 2  # those two, of the EVSE's 2,002

@@ -7,7 +7,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargegrid.domain.model import (
@@ -73,11 +73,17 @@ OUTDATED = BlindWrite.update(
 
 
 # A start's EVSE: the transactions open on it, and any that started at the same time.
+_ON_EVSE = (transactions.c.charger_id == bindparam("charger_id")) & (
+    transactions.c.evse_id == bindparam("evse_id")
+)
+# Two parts, each an index's: with the two conditions in one, a plan made before the
+# table had statistics read the EVSE's whole history.
 _ON_EVSE_OPEN_OR_STARTED_AT = DirectStatement(
-    select(transactions).where(
-        (transactions.c.charger_id == bindparam("charger_id"))
-        & (transactions.c.evse_id == bindparam("evse_id"))
-        & (ACTIVE_TRANSACTION | (transactions.c.started_at == bindparam("started_at")))
+    union_all(
+        select(transactions).where(_ON_EVSE & ACTIVE_TRANSACTION),
+        select(transactions).where(
+            _ON_EVSE & ~ACTIVE_TRANSACTION & (transactions.c.started_at == bindparam("started_at"))
+        ),
     )
 )
 
