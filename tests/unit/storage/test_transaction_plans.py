@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from chargegrid.domain.services.chargers import register
 from chargegrid.storage.engine import Database
 from chargegrid.storage.repositories import group_reads, id_tokens, network
 from chargegrid.storage.repositories import transactions as repo
@@ -104,15 +105,7 @@ async def test_a_start_reads_none_of_its_evses_finished_transactions_with_a_plan
         async with conn.begin():
             assert await repo.on_evse_open_or_started_at(conn, "CP-1", 1, NOW) == []
         async with fresh.begin() as other:
-            await other.execute(
-                insert(chargers).values(
-                    id="CP-1",
-                    security_profile=1,
-                    registration_status="Accepted",
-                    created_at=NOW,
-                    updated_at=NOW,
-                )
-            )
+            await register(other, charger_id="CP-1", password=None, security_profile=0, now=NOW)
             await other.execute(
                 insert(transactions),
                 [
