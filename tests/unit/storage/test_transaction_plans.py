@@ -26,6 +26,7 @@ pytestmark = pytest.mark.postgresql
 
 NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 OTHERS = 2000  # active transactions of other chargers, with another token
+HISTORY = 2000  # finished transactions of a charger's EVSE
 
 
 async def _look_up(conn: AsyncConnection) -> tuple[bool, int, int, int]:
@@ -119,7 +120,7 @@ async def test_a_start_reads_none_of_its_evses_finished_transactions_with_a_plan
                         "created_at": NOW,
                         "updated_at": NOW,
                     }
-                    for i in range(1, OTHERS + 1)
+                    for i in range(1, HISTORY + 1)
                 ]
                 + [
                     {
