@@ -109,6 +109,14 @@ async def test_each_violation_gets_its_code_and_the_connection_serves_on(
         assert reply[:3] == [4, "big", "FormationViolation"]
         await assert_still_serving(ws)
 
+        # A text message that is not UTF-8 is a frame that is not JSON: answered, not
+        # a reason to drop the connection.
+        await ws.send(b'[2, "utf", "DataTransfer", {"vendorId": "X", "data": "\xff"}]', text=True)
+        reply = json.loads(await ws.recv())
+        assert reply[:3] == [4, "utf", "FormationViolation"]
+        assert "utf-8" in reply[3]
+        await assert_still_serving(ws)
+
         # A CALLRESULT nobody asked for is never answered; the connection serves on.
         await ws.send('[3, "nobody-asked", {}]')
         await assert_still_serving(ws)
@@ -122,6 +130,7 @@ async def test_each_violation_gets_its_code_and_the_connection_serves_on(
     assert ("e3", "PropertyConstraintViolation") in logged
     assert ("e9", "NotImplemented") in logged
     assert ("big", "FormationViolation") in logged
+    assert ("utf", "FormationViolation") in logged
     # What the charger really sent is kept, so an operator can see what was wrong.
     frames = {row["unique_id"]: row["payload"] for row in errors}
     assert frames["-1"] in {"this is not json", '[2, 12, "Heartbeat", {}]'}

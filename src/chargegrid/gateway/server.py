@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from http import HTTPStatus
 
 import msgspec
-from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
@@ -34,6 +33,7 @@ from chargegrid.gateway.tls import (
     context_from_settings,
     observe_handshake_failures,
 )
+from chargegrid.gateway.websocket import WebSocket, WebSocketServer
 from chargegrid.metrics import Metrics
 from chargegrid.ocpp.protocol import OcppProtocol
 from chargegrid.ocpp.versions import OcppVersion
@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 SUPPORTED_VERSIONS: tuple[OcppVersion, ...] = (OcppVersion.V16, OcppVersion.V201)
 REPLACED = 4000  # private-use close code: a newer connection of the same charger took over
+OPEN_TIMEOUT = 10.0  # seconds from connecting (or the TLS handshake) to the upgrade
 
 
 def offered_subprotocols(request: Request) -> list[str]:
@@ -98,8 +99,8 @@ class GatewayServer:
             else None
         )
         self._closing: set[asyncio.Task[None]] = set()
-        self._server: Server | None = None
-        self._tls_server: Server | None = None
+        self._server: WebSocketServer | None = None
+        self._tls_server: WebSocketServer | None = None
         # While stopping, the chargers whose connections closed are recorded together.
         self._stopping = False
         self._gone: list[tuple[str, str]] = []
@@ -138,32 +139,30 @@ class GatewayServer:
         if self._keepalive is not None:
             self._keepalive.start()
 
-    async def _listen(self, port: int, tls: ssl.SSLContext | None) -> Server:
+    async def _listen(self, port: int, tls: ssl.SSLContext | None) -> WebSocketServer:
         settings = self._settings
-        return await serve(
+        server = WebSocketServer(
             self._serve_connection,
-            settings.host,
-            port,
-            ssl=tls,
             process_request=self._process_request,
             select_subprotocol=self._select_subprotocol,
-            compression=None,
             max_size=settings.ocpp_max_frame_bytes * 4,
-            ping_interval=None,  # only quiet chargers are pinged: see ``Keepalive``
+            open_timeout=OPEN_TIMEOUT,
             close_timeout=settings.ocpp_close_timeout,
             server_header="chargegrid",
         )
+        await server.listen(settings.host, port, tls)
+        return server
 
     @property
     def port(self) -> int:
         """The ws port actually listened on (useful when configured as 0)."""
         assert self._server is not None
-        return _port_of(self._server)
+        return self._server.port
 
     @property
     def tls_port(self) -> int | None:
         """The wss port actually listened on; None without TLS."""
-        return None if self._tls_server is None else _port_of(self._tls_server)
+        return None if self._tls_server is None else self._tls_server.port
 
     async def stop(self) -> None:
         """Stop accepting, close every connection (1001 going away) and wait."""
@@ -175,7 +174,7 @@ class GatewayServer:
             connection.stop_processing()
         servers = [s for s in (self._server, self._tls_server) if s is not None]
         for server in servers:
-            server.close(close_connections=True)
+            server.close()
         try:
             await asyncio.wait_for(
                 asyncio.gather(*(s.wait_closed() for s in servers)),
@@ -198,7 +197,7 @@ class GatewayServer:
 
     # Handshake ----------------------------------------------------------------------
 
-    async def _process_request(self, ws: ServerConnection, request: Request) -> Response | None:
+    async def _process_request(self, ws: WebSocket, request: Request) -> Response | None:
         charger_id = charger_id_from_path(request.path)
         if charger_id is None:
             return self._refuse(
@@ -246,22 +245,20 @@ class GatewayServer:
         logger.warning("refused a TLS handshake: %s [%s]", detail, failure.value)
         self._metrics.refused_connections.labels(reason=failure.value).inc()
 
-    def _refuse(self, ws: ServerConnection, refusal: Refusal) -> Response:
+    def _refuse(self, ws: WebSocket, refusal: Refusal) -> Response:
         self._metrics.refused_connections.labels(reason=refusal.reason.value).inc()
         response = ws.respond(refusal.status, refusal.message + "\n")
         if refusal.status is HTTPStatus.UNAUTHORIZED:
             response.headers["WWW-Authenticate"] = 'Basic realm="chargegrid", charset="UTF-8"'
         return response
 
-    def _select_subprotocol(
-        self, ws: ServerConnection, subprotocols: Sequence[Subprotocol]
-    ) -> Subprotocol | None:
+    def _select_subprotocol(self, subprotocols: Sequence[Subprotocol]) -> Subprotocol | None:
         version = choose_version(subprotocols)
         return None if version is None else Subprotocol(version.subprotocol)
 
     # Connections --------------------------------------------------------------------
 
-    async def _serve_connection(self, ws: ServerConnection) -> None:
+    async def _serve_connection(self, ws: WebSocket) -> None:
         assert ws.request is not None
         assert ws.subprotocol is not None
         charger_id = charger_id_from_path(ws.request.path)
@@ -320,7 +317,3 @@ class GatewayServer:
                     await chargers.mark_disconnected(conn, charger_id, now)
         except Exception:
             logger.exception("could not record the connection state of charger %s", charger_id)
-
-
-def _port_of(server: Server) -> int:
-    return int(next(iter(server.sockets)).getsockname()[1])
