@@ -273,3 +273,25 @@ async def test_closing_the_server_closes_connections_1001_and_refuses_new_ones(
     assert not server.ws.connections
     with pytest.raises(ConnectionRefusedError):
         await server.client()
+
+
+async def test_an_upgrade_under_way_when_the_server_closes_is_answered_503(
+    server: Server,
+) -> None:
+    checking, go_on = asyncio.Event(), asyncio.Event()
+
+    async def slow_check(ws: WebSocket, request: Request) -> Response | None:
+        checking.set()
+        await go_on.wait()
+        return None  # accepted, but too late
+
+    server.check = slow_check
+    opening = asyncio.create_task(server.client().__aenter__())
+    await asyncio.wait_for(checking.wait(), 5)
+    server.ws.close()
+    go_on.set()
+    with pytest.raises(InvalidStatus) as refused:
+        await opening
+    assert refused.value.response.status_code == 503
+    await asyncio.wait_for(server.ws.wait_closed(), 5)
+    assert not server.opened
