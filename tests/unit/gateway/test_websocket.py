@@ -295,3 +295,29 @@ async def test_an_upgrade_under_way_when_the_server_closes_is_answered_503(
     assert refused.value.response.status_code == 503
     await asyncio.wait_for(server.ws.wait_closed(), 5)
     assert not server.opened
+
+
+async def test_a_sender_waits_while_the_peer_does_not_read(server: Server) -> None:
+    """Flow control: with the peer not reading, sends wait for the socket's buffer to
+    drain instead of piling up in memory; everything arrives, in order, once it reads."""
+    chunk, count = 65_536, 600  # 39 MB: more than the kernel's buffers hold
+    buffered: list[int] = []
+    sent = asyncio.Event()
+
+    async def flood(ws: WebSocket) -> None:
+        for i in range(count):
+            await ws.send(i.to_bytes(4, "big") + bytes(chunk - 4))
+            buffered.append(ws.transport.get_write_buffer_size())
+        sent.set()
+        await ws.recv()
+
+    server.serve = flood
+    async with connect(server.url, subprotocols=[Subprotocol("ocpp1.6")], max_size=None) as client:
+        await asyncio.sleep(0.5)  # not reading: the server's sends must wait
+        assert not sent.is_set()
+        for i in range(count):
+            message = await asyncio.wait_for(client.recv(), 10)
+            assert isinstance(message, bytes)
+            assert int.from_bytes(message[:4], "big") == i
+        await asyncio.wait_for(sent.wait(), 5)
+    assert max(buffered) < 1_000_000
