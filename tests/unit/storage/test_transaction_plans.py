@@ -34,7 +34,9 @@ async def _look_up(conn: AsyncConnection) -> tuple[bool, int, int, int]:
         _, in_use = await id_tokens.get_with_use(conn, "TAG-1", exclude=1)
         async with group_reads.reading_ahead(conn, [("CP-1", "T-1")], ["TAG-1"]):
             _, read_ahead_in_use = await id_tokens.get_with_use(conn, "TAG-1")
-        in_use = in_use or read_ahead_in_use
+        async with group_reads.reading_ahead(conn, [], ["TAG-1"]):  # tokens alone
+            _, token_read_ahead_in_use = await id_tokens.get_with_use(conn, "TAG-1")
+        in_use = in_use or read_ahead_in_use or token_read_ahead_in_use
         on_evse = await repo.active_on_evse_except(conn, "CP-1", 1, pk=1)
         opened = await repo.on_evse_open_or_started_at(conn, "CP-1", 1, NOW)
         read = await conn.scalar(
