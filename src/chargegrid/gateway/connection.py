@@ -10,13 +10,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Protocol
 
 import msgspec
 
 from chargegrid.domain.ids import new_id
+from chargegrid.gateway.inbox import Inbox
 from chargegrid.ocpp.protocol import (
     ErrorReply,
     IncomingCall,
@@ -32,7 +32,6 @@ from chargegrid.values import immutable
 logger = logging.getLogger(__name__)
 
 FollowUp = Callable[["ChargerConnection"], Awaitable[None]]
-T = TypeVar("T")
 
 
 @immutable
@@ -81,32 +80,6 @@ class Transport(Protocol):
         ...
 
 
-class _Inbox(Generic[T]):
-    """Items in arrival order for one reader, without bound. (An ``asyncio.Queue`` asks
-    for the running loop each time its reader waits: on Python 3.11 a system call.)"""
-
-    __slots__ = ("_items", "_loop", "_waiter")
-
-    def __init__(self) -> None:
-        self._items: deque[T] = deque()
-        self._loop = asyncio.get_running_loop()
-        self._waiter: asyncio.Future[None] | None = None
-
-    def put(self, item: T) -> None:
-        self._items.append(item)
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-
-    async def get(self) -> T:
-        while not self._items:
-            self._waiter = self._loop.create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        return self._items.popleft()
-
-
 class CallTimeout(Exception):
     """The charger did not answer a CALL in time."""
 
@@ -151,7 +124,7 @@ class ChargerConnection:
         self.protocol = protocol
         self._sink = sink
         self._call_timeout = call_timeout
-        self._inbound: _Inbox[tuple[IncomingCall | ErrorReply, str | bytes] | None] = _Inbox()
+        self._inbound: Inbox[tuple[IncomingCall | ErrorReply, str | bytes] | None] = Inbox()
         self._call_lock = asyncio.Lock()
         self._pending: tuple[str, asyncio.Future[IncomingResult | IncomingError]] | None = None
         self._closed = asyncio.Event()

@@ -13,7 +13,6 @@ import asyncio
 import logging
 import os
 import ssl
-from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from http import HTTPStatus
 from typing import Any, cast
@@ -24,6 +23,8 @@ from websockets.http11 import Request, Response
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 from websockets.typing import Subprotocol
+
+from chargegrid.gateway.inbox import Inbox
 
 logger = logging.getLogger(__name__)
 
@@ -121,9 +122,8 @@ class WebSocket(asyncio.Protocol):
         self._loop = asyncio.get_running_loop()
         self.transport = cast(asyncio.Transport, None)
         self.request: Request | None = None
-        self._messages: deque[bytes] = deque()
+        self._messages: Inbox[bytes | None] = Inbox()  # None: the connection is closed
         self._fragments: list[bytes] = []
-        self._reader: asyncio.Future[None] | None = None
         self._pings: dict[bytes, tuple[asyncio.Future[float], float]] = {}
         self._paused = False
         self._drain_waiters: list[asyncio.Future[None]] = []
@@ -144,10 +144,6 @@ class WebSocket(asyncio.Protocol):
     def remote_address(self) -> Any:
         return self.transport.get_extra_info("peername")
 
-    @property
-    def close_code(self) -> int | None:
-        return self.protocol.close_code
-
     def respond(self, status: HTTPStatus, text: str) -> Response:
         """A plain-text HTTP response refusing the upgrade."""
         return self.protocol.reject(status, text)
@@ -155,15 +151,11 @@ class WebSocket(asyncio.Protocol):
     async def recv(self) -> bytes:
         """The next message; ``ConnectionClosed`` once none is left and the connection
         has closed."""
-        while not self._messages:
-            if self._lost.done():
-                raise self.protocol.close_exc
-            self._reader = self._loop.create_future()
-            try:
-                await self._reader
-            finally:
-                self._reader = None
-        return self._messages.popleft()
+        message = await self._messages.get()
+        if message is None:
+            self._messages.put(None)  # for the next call too
+            raise self.protocol.close_exc
+        return message
 
     async def send(self, message: str | bytes, *, text: bool | None = None) -> None:
         """Send a message: text for ``str`` or with ``text=True``, else binary."""
@@ -298,9 +290,7 @@ class WebSocket(asyncio.Protocol):
                 self._fragments.append(data)
                 data = b"".join(self._fragments)
                 self._fragments = []
-            self._messages.append(data)
-            if self._reader is not None and not self._reader.done():
-                self._reader.set_result(None)
+            self._messages.put(data)
         elif opcode is Opcode.PONG:
             self._acknowledge(data)
 
@@ -327,8 +317,7 @@ class WebSocket(asyncio.Protocol):
         self._cancel_timer()
         self._server.connections.discard(self)
         self._lost.set_result(None)
-        if self._reader is not None and not self._reader.done():
-            self._reader.set_result(None)
+        self._messages.put(None)
         closed: ConnectionClosed = self.protocol.close_exc
         for pong, _ in self._pings.values():
             if not pong.done():
